@@ -1,0 +1,203 @@
+#include "density_models.h"
+
+#include <cmath>
+#include <set>
+
+#include "screener/error.h"
+#include "state_dict.h"
+
+namespace screener::density {
+
+using torch_support::WeightReader;
+
+namespace {
+
+const double kHalfLog2Pi = 0.5 * std::log(2.0 * M_PI);
+
+struct Conv {
+  at::Tensor weight, bias;
+  at::Tensor operator()(const at::Tensor& x) const {
+    const int64_t pad = weight.size(2) / 2;
+    return at::conv3d(x, weight, bias, 1, pad);
+  }
+  void to(const c10::Device& d) { weight = weight.to(d), bias = bias.to(d); }
+  double flops() const { return 2.0 * double(weight.numel()); }
+};
+
+Conv read_conv(WeightReader& w, const std::string& key, int64_t co, int64_t ci, int64_t k) {
+  return {w.take(key + ".weight", {co, ci, k, k, k}), w.take(key + ".bias", {co})};
+}
+
+int64_t dim_of(const WeightReader& w, const std::string& key, std::size_t axis, const std::filesystem::path& file) {
+  const auto shape = w.shape_of(key);
+  if (shape.size() <= axis) throw Error(file.string() + ": key '" + key + "' is missing or has too few axes");
+  return shape[axis];
+}
+
+// ½ Σ (y − μ)² / σ² + ½ Σ log σ² + (D/2) ln 2π, over the channel axis.
+at::Tensor gaussian_nll(const at::Tensor& y, const at::Tensor& mean, const at::Tensor& log_var) {
+  const auto z2 = (y - mean).pow(2) * at::exp(-log_var);
+  return 0.5 * (z2 + log_var).sum(1, true) + double(y.size(1)) * kHalfLog2Pi;
+}
+
+class Gaussian final : public DensityModel {
+ public:
+  Gaussian(WeightReader& w, int64_t D)
+      : DensityModel("gaussian", D, 0), mean_(w.take("mean", {D})), log_var_(w.take("log_var", {D})) {}
+  at::Tensor nll(const at::Tensor& y, const at::Tensor&) const override {
+    return gaussian_nll(y, mean_.view({1, -1, 1, 1, 1}), log_var_.view({1, -1, 1, 1, 1}));
+  }
+  void to(const c10::Device& d) override { mean_ = mean_.to(d), log_var_ = log_var_.to(d); }
+  double flops_per_voxel() const override { return 5.0 * double(descriptor_channels()); }
+
+ private:
+  at::Tensor mean_, log_var_;
+};
+
+class ConditionalGaussian final : public DensityModel {
+ public:
+  ConditionalGaussian(WeightReader& w, int64_t D, int64_t Dc, int64_t H) : DensityModel("conditional_gaussian", D, Dc) {
+    for (const char* head : {"mean_head", "log_var_head"}) {
+      const std::string p = head;
+      heads_.push_back({read_conv(w, p + ".0", H, Dc, 3), read_conv(w, p + ".2", D, H, 3)});
+    }
+  }
+  at::Tensor nll(const at::Tensor& y, const at::Tensor& c) const override {
+    auto head = [&](const std::vector<Conv>& h) { return h[1](at::relu(h[0](c))); };
+    return gaussian_nll(y, head(heads_[0]), head(heads_[1]));
+  }
+  void to(const c10::Device& d) override {
+    for (auto& h : heads_)
+      for (auto& conv : h) conv.to(d);
+  }
+  double flops_per_voxel() const override {
+    double f = 5.0 * double(descriptor_channels());
+    for (const auto& h : heads_)
+      for (const auto& conv : h) f += conv.flops();
+    return f;
+  }
+
+ private:
+  std::vector<std::vector<Conv>> heads_;
+};
+
+// Glow (SPEC §5): ActNorm → invertible 1×1×1 conv → affine coupling, K times;
+// with a condition, it shifts/scales each ActNorm and enters each coupling.
+class Glow final : public DensityModel {
+ public:
+  Glow(WeightReader& w, int64_t K, int64_t D, int64_t Dc, int64_t H, bool conditional)
+      : DensityModel(conditional ? "conditional_glow" : "glow", D, Dc) {
+    if (D % 2) throw Error("glow: the descriptor dimension must be even, got " + std::to_string(D));
+    for (int64_t k = 0; k < K; ++k) {
+      const std::string p = "flows." + std::to_string(k) + ".";
+      Block b;
+      b.loc = w.take(p + "actnorm.loc", {1, D, 1, 1, 1});
+      b.log_scale = w.take(p + "actnorm.log_scale", {1, D, 1, 1, 1});
+      const auto initialized = w.take(p + "actnorm.initialized", at::IntArrayRef{});
+      if (w.has(p + "actnorm.initialized") && initialized.numel() == 1 && initialized.item<double>() == 0)
+        throw Error("glow: " + p + "actnorm.initialized is 0: this flow was never trained (ActNorm not data-initialised)");
+      if (conditional) b.actnorm_cond = read_conv(w, p + "actnorm.cond", 2 * D, Dc, 1);
+      const auto weight = w.take(p + "invconv.weight", {D, D});
+      b.invconv = weight.view({D, D, 1, 1, 1}).clone();
+      b.invconv_logdet = std::get<1>(at::slogdet(weight.to(at::kDouble))).item<double>();
+      b.net0 = read_conv(w, p + "coupling.net.0", H, D / 2 + (conditional ? Dc : 0), 1);
+      b.net2 = read_conv(w, p + "coupling.net.2", H, H, 1);
+      b.net4 = read_conv(w, p + "coupling.net.4", D, H, 1);
+      blocks_.push_back(std::move(b));
+    }
+    conditional_ = conditional;
+  }
+
+  at::Tensor nll(const at::Tensor& y, const at::Tensor& c) const override {
+    const int64_t half = descriptor_channels() / 2;
+    at::Tensor x = y;
+    at::Tensor logdet = at::zeros({y.size(0), 1, y.size(2), y.size(3), y.size(4)}, y.options());
+    for (const auto& b : blocks_) {
+      if (conditional_) {
+        const auto h = b.actnorm_cond(c);
+        const auto log_scale = b.log_scale + h.narrow(1, descriptor_channels(), descriptor_channels());
+        x = (x + b.loc + h.narrow(1, 0, descriptor_channels())) * at::exp(log_scale);
+        logdet = logdet + log_scale.sum(1, true);
+      } else {
+        x = (x + b.loc) * at::exp(b.log_scale);
+        logdet = logdet + b.log_scale.sum();
+      }
+      x = at::conv3d(x, b.invconv);
+      logdet = logdet + b.invconv_logdet;
+      const auto x1 = x.narrow(1, 0, half), x2 = x.narrow(1, half, half);
+      auto h = at::relu(b.net0(conditional_ ? at::cat({x1, c}, 1) : x1));
+      h = b.net4(at::relu(b.net2(h)));
+      const auto s_logit = h.narrow(1, 0, half) + 2.0;
+      x = at::cat({x1, (x2 + h.narrow(1, half, half)) * at::sigmoid(s_logit)}, 1);
+      logdet = logdet + at::log_sigmoid(s_logit).sum(1, true);
+    }
+    return 0.5 * x.pow(2).sum(1, true) + double(descriptor_channels()) * kHalfLog2Pi - logdet;
+  }
+
+  void to(const c10::Device& d) override {
+    for (auto& b : blocks_) {
+      b.loc = b.loc.to(d), b.log_scale = b.log_scale.to(d), b.invconv = b.invconv.to(d);
+      if (conditional_) b.actnorm_cond.to(d);
+      b.net0.to(d), b.net2.to(d), b.net4.to(d);
+    }
+  }
+
+  double flops_per_voxel() const override {
+    double f = 0;
+    for (const auto& b : blocks_) {
+      f += 2.0 * double(b.invconv.numel()) + b.net0.flops() + b.net2.flops() + b.net4.flops();
+      if (conditional_) f += b.actnorm_cond.flops();
+    }
+    return f;
+  }
+
+ private:
+  struct Block {
+    at::Tensor loc, log_scale, invconv;
+    double invconv_logdet = 0;
+    Conv actnorm_cond, net0, net2, net4;
+  };
+  std::vector<Block> blocks_;
+  bool conditional_ = false;
+};
+
+std::string detect(const WeightReader& w, const std::filesystem::path& file) {
+  if (w.has("mean") && w.has("log_var")) return "gaussian";
+  if (w.has("mean_head.0.weight")) return "conditional_gaussian";
+  if (w.has("flows.0.actnorm.cond.weight")) return "conditional_glow";
+  if (w.has("flows.0.invconv.weight")) return "glow";
+  throw Error(file.string() + ": not a checkpoint of a known density model (no mean/log_var, mean_head.*, flows.*)");
+}
+
+}  // namespace
+
+std::unique_ptr<DensityModel> load_density_model(const std::filesystem::path& file, const std::string& model) {
+  WeightReader w(torch_support::load_state_dict(file), file);
+  const std::string kind = detect(w, file);
+  if (model != "auto" && model != kind)
+    throw Error(file.string() + ": holds a " + kind + " density model, not a " + model + " one");
+  std::unique_ptr<DensityModel> m;
+  if (kind == "gaussian") {
+    m = std::make_unique<Gaussian>(w, dim_of(w, "mean", 0, file));
+  } else if (kind == "conditional_gaussian") {
+    const std::string k = "mean_head.0.weight", k2 = "mean_head.2.weight";
+    m = std::make_unique<ConditionalGaussian>(w, dim_of(w, k2, 0, file), dim_of(w, k, 1, file), dim_of(w, k, 0, file));
+  } else if (kind == "glow" || kind == "conditional_glow") {
+    std::set<int64_t> blocks;
+    for (const auto& key : w.keys_with_prefix("flows."))
+      blocks.insert(std::stoll(key.substr(6, key.find('.', 6) - 6)));
+    const int64_t K = blocks.empty() ? 0 : *blocks.rbegin() + 1;
+    if (K == 0) throw Error(file.string() + ": no flows.* keys: not a " + kind + " checkpoint");
+    const bool conditional = kind == "conditional_glow";
+    const int64_t D = dim_of(w, "flows.0.actnorm.loc", 1, file);
+    const int64_t Dc = conditional ? dim_of(w, "flows.0.actnorm.cond.weight", 1, file) : 0;
+    const int64_t H = dim_of(w, "flows.0.coupling.net.0.weight", 0, file);
+    m = std::make_unique<Glow>(w, K, D, Dc, H, conditional);
+  } else {
+    throw Error("density model '" + kind + "': expected auto, gaussian, conditional_gaussian, glow or conditional_glow");
+  }
+  w.finish("a " + kind + " density model");
+  return m;
+}
+
+}  // namespace screener::density

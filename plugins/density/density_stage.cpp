@@ -1,0 +1,87 @@
+// -log q(y | c) per voxel (SPEC §5): descriptor and condition maps are
+// average-pooled (3×3×2 by default), then scored by a Gaussian, a conditional
+// Gaussian, Glow or a conditional Glow. The small NLL map goes back to the
+// host for the aggregator.
+#include "density_models.h"
+#include "torch_bridge.h"
+
+#include <c10/core/InferenceMode.h>
+
+using namespace screener;
+using namespace screener::torch_support;
+
+class DensityStage final : public Stage {
+ public:
+  static void setup(StageSpec& spec) {
+    spec.input("descriptors", payload_type::patch, "Descriptor maps {D, roi}");
+    spec.input("conditions", payload_type::patch, "Condition maps {Dc, roi} ({0, roi} from condition_none)");
+    spec.output("nll", payload_type::patch, "Negative log-likelihood in nats {1, roi / pool}, on the host");
+    spec.text("checkpoint", "", "state_dict of the density model (torch.save); required");
+    spec.choice("model", {"auto", "gaussian", "conditional_gaussian", "glow", "conditional_glow"}, "auto",
+                "Density model; auto tells them apart by the checkpoint's keys");
+    spec.param("pool", ParamType::integer_list, Json{3, 3, 2}, "Average-pooling kernel = stride (H, W, S)")
+        .length(3)
+        .range(1, 64);
+    declare_device_params(spec, /*precision=*/false);
+    spec.batches(4, 5.0);
+    spec.concurrency(Concurrency::device());
+  }
+
+  explicit DensityStage(const StageContext& ctx) : device_(read_device_params(ctx)) {
+    const auto pool = ctx.params.get<std::vector<int64_t>>("pool");
+    pool_ = pool;
+    const std::string checkpoint = ctx.params.get<std::string>("checkpoint");
+    if (checkpoint.empty()) throw Error("density: no checkpoint given (parameter 'checkpoint')");
+    try {
+      model_ = density::load_density_model(checkpoint, ctx.params.get<std::string>("model"));
+    } catch (const Error& e) {
+      throw Error("density: " + std::string(e.what()));
+    }
+    model_->to(device_.device);
+    ctx.log("density: " + model_->name() + " (D = " + std::to_string(model_->descriptor_channels()) +
+            ", Dc = " + std::to_string(model_->condition_channels()) + ") on " + device_name(device_.device));
+  }
+
+  void process(const Inputs& in, Emitter& out) override { process_batch({&in}, {&out}); }
+
+  void process_batch(const std::vector<const Inputs*>& batch, const std::vector<Emitter*>& out) override {
+    c10::InferenceMode inference;
+    std::vector<const Patch*> descriptors, conditions;
+    for (const Inputs* in : batch) {
+      descriptors.push_back(&in->payload<Patch>("descriptors"));
+      conditions.push_back(&in->payload<Patch>("conditions"));
+    }
+    const auto y = pooled(stack_patches(descriptors, device_.device, at::kFloat));
+    const auto c = pooled(stack_patches(conditions, device_.device, at::kFloat));
+    check_channels(y.size(1), c.size(1));
+    const at::Tensor nll = model_->nll(y, c).to(at::kCPU);
+    for (std::size_t i = 0; i < batch.size(); ++i) out[i]->emit("nll", patch_like(*descriptors[i], nll[int64_t(i)]));
+  }
+
+ private:
+  at::Tensor pooled(const at::Tensor& x) const {
+    if (x.size(1) == 0) {
+      auto shape = x.sizes().vec();
+      for (int a = 0; a < 3; ++a) shape[std::size_t(2 + a)] /= pool_[std::size_t(a)];
+      return at::empty(shape, x.options());
+    }
+    return at::avg_pool3d(x, pool_, pool_);
+  }
+
+  void check_channels(int64_t D, int64_t Dc) const {
+    if (D != model_->descriptor_channels())
+      throw Error("density: the descriptors have " + std::to_string(D) + " channels, the " + model_->name() +
+                  " model expects " + std::to_string(model_->descriptor_channels()));
+    if (Dc != model_->condition_channels())
+      throw Error("density: the conditions have " + std::to_string(Dc) + " channels, the " + model_->name() +
+                  " model expects " + std::to_string(model_->condition_channels()) +
+                  (model_->condition_channels() == 0 ? " (an unconditional model: connect condition_none)" : ""));
+  }
+
+  DeviceOptions device_;
+  std::vector<int64_t> pool_;
+  std::unique_ptr<density::DensityModel> model_;
+};
+
+SCREENER_PLUGIN(DensityStage, "density", "1.0.0",
+                "Anomaly score -log q(y | c) per pooled voxel: Gaussian, conditional Gaussian, Glow, conditional Glow")

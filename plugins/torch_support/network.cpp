@@ -1,0 +1,84 @@
+#include "network.h"
+
+#include <c10/core/InferenceMode.h>
+
+#include "script_module.h"
+#include "unet.h"
+
+namespace screener::torch_support {
+
+namespace {
+
+class NativeUNet final : public Network {
+ public:
+  NativeUNet(const NetworkOptions& o, UNet net, std::string what)
+      : Network(o.out_channels), net_(std::move(net)), what_(std::move(what)) {
+    net_.to(o.device.device, o.device.dtype);
+  }
+  double flops(const std::array<int64_t, 3>& roi) const override { return net_.flops(roi); }
+  std::string describe() const override { return what_; }
+
+ private:
+  at::Tensor forward(const at::Tensor& x) const override { return net_.forward(x); }
+  UNet net_;
+  std::string what_;
+};
+
+class Scripted final : public Network {
+ public:
+  Scripted(const NetworkOptions& o)
+      : Network(o.out_channels), model_(o.checkpoint, o.device.device, o.device.dtype),
+        what_("TorchScript module " + o.checkpoint.filename().string()) {}
+  double flops(const std::array<int64_t, 3>&) const override { return 0; }
+  std::string describe() const override { return what_; }
+
+ private:
+  at::Tensor forward(const at::Tensor& x) const override { return model_.forward(x); }
+  ScriptModel model_;
+  std::string what_;
+};
+
+}  // namespace
+
+at::Tensor Network::operator()(const at::Tensor& x) const {
+  c10::InferenceMode inference;
+  at::Tensor y = forward(x);
+  const auto want = std::vector<int64_t>{x.size(0), out_, x.size(2), x.size(3), x.size(4)};
+  if (y.sizes() != at::IntArrayRef(want))
+    throw Error(describe() + ": output " + c10::str(y.sizes()) + " for input " + c10::str(x.sizes()) +
+                ", expected " + c10::str(at::IntArrayRef(want)));
+  return y;
+}
+
+std::unique_ptr<Network> load_network(const NetworkOptions& o) {
+  if (o.checkpoint.empty()) throw Error("no checkpoint given (parameter 'checkpoint')");
+  const bool script = o.format == "torchscript" || (o.format == "auto" && is_torchscript(o.checkpoint));
+  if (script) return std::make_unique<Scripted>(o);
+  WeightReader weights(load_state_dict(o.checkpoint), o.checkpoint, is_discarded_attention_key);
+  UNet net(o.size, o.in_channels, o.out_channels, weights);
+  const std::string what = "the '" + o.size + "' UNet with " + std::to_string(o.in_channels) + " input and " +
+                           std::to_string(o.out_channels) + " output channels";
+  weights.finish(what);
+  return std::make_unique<NativeUNet>(o, std::move(net), what + " (" + o.checkpoint.filename().string() + ")");
+}
+
+void declare_network_params(StageSpec& spec, const std::string& out_key, int64_t out_default) {
+  spec.text("checkpoint", "", "state_dict (torch.save) or TorchScript file; required");
+  spec.choice("format", {"auto", "state_dict", "torchscript"}, "auto", "Checkpoint kind; auto looks inside the file");
+  spec.choice("size", {"tiny", "small", "base"}, "base", "UNet size of a state_dict checkpoint");
+  spec.integer(out_key, out_default, "Output channels per voxel").range(1, 4096);
+  declare_device_params(spec);
+}
+
+NetworkOptions read_network_params(const StageContext& ctx, const std::string& out_key, int64_t in_channels) {
+  NetworkOptions o;
+  o.checkpoint = ctx.params.get<std::string>("checkpoint");
+  o.format = ctx.params.get<std::string>("format");
+  o.size = ctx.params.get<std::string>("size");
+  o.in_channels = in_channels;
+  o.out_channels = ctx.params.get<int64_t>(out_key);
+  o.device = read_device_params(ctx);
+  return o;
+}
+
+}  // namespace screener::torch_support

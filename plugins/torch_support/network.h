@@ -1,0 +1,50 @@
+// The network behind a descriptor or a learned condition: the native
+// official UNet loaded from a state_dict, or any TorchScript module with the
+// same contract ((B, in, H, W, S) → (B, out, H, W, S)).
+#pragma once
+#include <array>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <ATen/ATen.h>
+
+#include "screener/screener.h"
+#include "torch_bridge.h"
+
+namespace screener::torch_support {
+
+struct NetworkOptions {
+  std::filesystem::path checkpoint;
+  std::string format = "auto";  // auto, state_dict, torchscript
+  std::string size = "base";    // native UNet only
+  int64_t in_channels = 1;
+  int64_t out_channels = 32;
+  DeviceOptions device;
+};
+
+class Network {
+ public:
+  virtual ~Network() = default;
+  // Under inference mode; checks the output's shape against the contract.
+  at::Tensor operator()(const at::Tensor& x) const;
+  // Convolution FLOPs per input of `roi`; 0 when unknown (TorchScript).
+  virtual double flops(const std::array<int64_t, 3>& roi) const = 0;
+  virtual std::string describe() const = 0;
+  int64_t out_channels() const { return out_; }
+
+ protected:
+  explicit Network(int64_t out) : out_(out) {}
+  virtual at::Tensor forward(const at::Tensor& x) const = 0;
+
+ private:
+  int64_t out_;
+};
+
+std::unique_ptr<Network> load_network(const NetworkOptions& options);
+
+// The parameters a network-backed stage declares, and reading them back.
+void declare_network_params(StageSpec& spec, const std::string& out_key, int64_t out_default);
+NetworkOptions read_network_params(const StageContext& ctx, const std::string& out_key, int64_t in_channels);
+
+}  // namespace screener::torch_support

@@ -1,0 +1,55 @@
+// Checkpoints: PyTorch state_dicts written by torch.save, and TorchScript
+// modules, read without Python.
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+namespace screener::torch_support {
+
+using StateDict = std::map<std::string, at::Tensor>;
+
+// Reads a torch.save'd state_dict (or a dict holding one under "state_dict"
+// or "model"). Errors name the file.
+StateDict load_state_dict(const std::filesystem::path& file);
+
+// True for a TorchScript archive (torch.jit.save), false for a state_dict.
+bool is_torchscript(const std::filesystem::path& file);
+
+// Hands a model its weights by name, collecting every missing, mis-shaped and
+// unexpected key so that a wrong checkpoint is refused with the whole list
+// rather than the first problem.
+class WeightReader {
+ public:
+  // Keys for which `ignore` is true are neither expected nor unexpected.
+  WeightReader(StateDict weights, std::filesystem::path file,
+               std::function<bool(const std::string&)> ignore = [](const std::string&) { return false; });
+
+  // The tensor under `key`, which must have `shape` (float32 on the CPU).
+  // A problem is recorded and an empty tensor of `shape` returned.
+  at::Tensor take(const std::string& key, at::IntArrayRef shape);
+  // The shape of `key`, to size a model from its checkpoint; empty if absent.
+  std::vector<int64_t> shape_of(const std::string& key) const;
+  bool has(const std::string& key) const { return weights_.count(key) != 0; }
+  // All keys starting with `prefix`.
+  std::vector<std::string> keys_with_prefix(const std::string& prefix) const;
+  // Throws Error listing every problem, if any. `what` names the model.
+  void finish(const std::string& what);
+
+ private:
+  StateDict weights_;
+  std::filesystem::path file_;
+  std::function<bool(const std::string&)> ignore_;
+  std::map<std::string, bool> taken_;
+  std::vector<std::string> missing_, misshaped_;
+};
+
+// Drops `prefix` from every key that has it (e.g. "module." from DataParallel).
+StateDict strip_prefix(StateDict weights, const std::string& prefix);
+
+}  // namespace screener::torch_support

@@ -1,0 +1,86 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "model_testing.h"
+#include "state_dict.h"
+#include "unet.h"
+
+using namespace screener;
+using namespace screener::torch_support;
+
+TEST(TorchBridge, TensorsCrossWithoutACopy) {
+  const auto t = at::rand({2, 3, 4});
+  const Tensor core = from_aten(t);
+  EXPECT_EQ(core.shape(), (Tensor::Shape{2, 3, 4}));
+  EXPECT_EQ(core.raw(), t.data_ptr());
+  const auto back = to_aten(core, c10::kCPU);
+  EXPECT_EQ(back.data_ptr(), t.data_ptr());
+  EXPECT_TRUE(at::equal(back, t));
+}
+
+TEST(TorchBridge, TheOwnerOutlivesTheOriginalHandle) {
+  Tensor core;
+  {
+    const auto t = at::arange(10, at::kFloat);
+    core = from_aten(t * 2);
+  }
+  EXPECT_FLOAT_EQ(core.data<float>()[9], 18.0f);
+  const auto view = to_aten(core, c10::kCPU);
+  core = Tensor();
+  EXPECT_FLOAT_EQ(view[9].item<float>(), 18.0f);
+}
+
+TEST(TorchBridge, DevicesAreParsedAndChecked) {
+  EXPECT_EQ(resolve_device("cpu"), c10::Device(c10::kCPU));
+  EXPECT_THROW(resolve_device("tpu"), Error);
+  if (!at::hasCUDA()) {
+    EXPECT_EQ(resolve_device("auto"), c10::Device(c10::kCPU));
+    EXPECT_THROW(resolve_device("cuda:0"), Error);
+  }
+  EXPECT_THROW(resolve_precision("fp16", c10::kCPU), Error);
+  EXPECT_EQ(resolve_precision("fp32", c10::kCPU), at::kFloat);
+}
+
+TEST(UNetFlops, MatchConvolutionsCountedInThePyTorchReference) {
+  // The reference counts 2 * output voxels * in-channels * taps per output
+  // channel with forward hooks on every Conv3d it runs (attention excluded).
+  const auto dir = model_testing::fresh_dir("flops");
+  for (const std::string size : {"tiny", "base"}) {
+    screener::test::run_python(std::filesystem::path(PLUGIN_TEST_DIR) / "count_conv_flops.py",
+                               {size, "64", "64", "32", (dir / (size + ".txt")).string()});
+    double counted = 0;
+    std::ifstream(dir / (size + ".txt")) >> counted;
+    WeightReader weights({}, "none");  // zero weights: counting only, no checkpoint check
+    UNet net(size, 1, 32, weights);
+    EXPECT_DOUBLE_EQ(net.flops({64, 64, 32}), counted) << size;
+  }
+}
+
+TEST(StateDictReader, ReadsWhatTorchSaveWrites) {
+  // OrderedDict state_dicts (LibTorch's own pickle_load returns None for
+  // them), plain dicts, training checkpoints, views, dtypes, parameters.
+  const auto dir = model_testing::fresh_dir("checkpoints");
+  screener::test::run_python(std::filesystem::path(PLUGIN_TEST_DIR) / "make_checkpoints.py", {dir.string()});
+  screener::test::run_python(std::filesystem::path(PLUGIN_TEST_DIR) / "unpack_npz.py",
+                             {(dir / "expected.npz").string(), (dir / "expected").string()});
+  int compared = 0;
+  for (const std::string name : {"ordered", "plain", "training", "mixed"}) {
+    const auto loaded = load_state_dict(dir / (name + ".pt"));
+    for (const auto& entry : std::filesystem::directory_iterator(dir / "expected" / name)) {
+      const std::string key = entry.path().stem().string();
+      ASSERT_TRUE(loaded.count(key)) << name << ": " << key << " missing";
+      const auto want = model_testing::load_tensor(entry.path());
+      EXPECT_EQ(loaded.at(key).sizes(), want.sizes()) << name << "/" << key;
+      EXPECT_TRUE(at::equal(loaded.at(key), want)) << name << "/" << key;
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 3 * 6 + 8 + 300);
+  try {
+    load_state_dict(dir / "module_object.pt");
+    FAIL() << "a pickled module was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("torch.nn.modules.activation.ReLU"), std::string::npos) << e.what();
+  }
+}
