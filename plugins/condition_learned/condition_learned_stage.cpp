@@ -25,7 +25,7 @@ class ConditionLearnedStage final : public Stage {
     } catch (const Error& e) {
       throw Error("condition_learned: " + std::string(e.what()));
     }
-    ctx.log("condition_learned: " + network_->describe() + " on " + device_name(options_.device.device));
+    ctx.log(network_->describe() + " on " + device_name(options_.device.device));
   }
 
   void process(const Inputs& in, Emitter& out) override { process_batch({&in}, {&out}); }

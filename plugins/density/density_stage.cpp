@@ -38,7 +38,7 @@ class DensityStage final : public Stage {
       throw Error("density: " + std::string(e.what()));
     }
     model_->to(device_.device);
-    ctx.log("density: " + model_->name() + " (D = " + std::to_string(model_->descriptor_channels()) +
+    ctx.log(model_->name() + " (D = " + std::to_string(model_->descriptor_channels()) +
             ", Dc = " + std::to_string(model_->condition_channels()) + ") on " + device_name(device_.device));
   }
 

@@ -22,7 +22,7 @@ class DescriptorStage final : public Stage {
     } catch (const Error& e) {
       throw Error("descriptor: " + std::string(e.what()));
     }
-    ctx.log("descriptor: " + network_->describe() + " on " + device_name(options_.device.device));
+    ctx.log(network_->describe() + " on " + device_name(options_.device.device));
   }
 
   void process(const Inputs& in, Emitter& out) override { process_batch({&in}, {&out}); }
