@@ -81,57 +81,77 @@ class ConditionalGaussian final : public DensityModel {
   std::vector<std::vector<Conv>> heads_;
 };
 
+// A 1×1×1 convolution applied to voxels as rows: one GEMM (a 1×1×1 conv3d
+// takes LibTorch's slow generic path on the CPU, ~10× slower).
+struct Linear {
+  at::Tensor weight, bias;  // (Co, Ci), (Co)
+  at::Tensor operator()(const at::Tensor& rows) const { return at::linear(rows, weight, bias); }
+  void to(const c10::Device& d) { weight = weight.to(d), bias = bias.to(d); }
+  double flops() const { return 2.0 * double(weight.numel()); }
+};
+
+Linear read_pointwise(WeightReader& w, const std::string& key, int64_t co, int64_t ci) {
+  const Conv c = read_conv(w, key, co, ci, 1);
+  return {c.weight.reshape({co, ci}), c.bias};
+}
+
+// (B, C, h, w, s) → (B·h·w·s, C) and back.
+at::Tensor to_rows(const at::Tensor& x) { return x.permute({0, 2, 3, 4, 1}).reshape({-1, x.size(1)}); }
+at::Tensor from_rows(const at::Tensor& rows, const at::Tensor& like) {
+  return rows.reshape({like.size(0), like.size(2), like.size(3), like.size(4), rows.size(1)}).permute({0, 4, 1, 2, 3});
+}
+
 // Glow (SPEC §5): ActNorm → invertible 1×1×1 conv → affine coupling, K times;
 // with a condition, it shifts/scales each ActNorm and enters each coupling.
 class Glow final : public DensityModel {
  public:
   Glow(WeightReader& w, int64_t K, int64_t D, int64_t Dc, int64_t H, bool conditional)
-      : DensityModel(conditional ? "conditional_glow" : "glow", D, Dc) {
+      : DensityModel(conditional ? "conditional_glow" : "glow", D, Dc), conditional_(conditional) {
     if (D % 2) throw Error("glow: the descriptor dimension must be even, got " + std::to_string(D));
     for (int64_t k = 0; k < K; ++k) {
       const std::string p = "flows." + std::to_string(k) + ".";
       Block b;
-      b.loc = w.take(p + "actnorm.loc", {1, D, 1, 1, 1});
-      b.log_scale = w.take(p + "actnorm.log_scale", {1, D, 1, 1, 1});
+      b.loc = w.take(p + "actnorm.loc", {1, D, 1, 1, 1}).reshape({D});
+      b.log_scale = w.take(p + "actnorm.log_scale", {1, D, 1, 1, 1}).reshape({D});
       const auto initialized = w.take(p + "actnorm.initialized", at::IntArrayRef{});
       if (w.has(p + "actnorm.initialized") && initialized.numel() == 1 && initialized.item<double>() == 0)
         throw Error("glow: " + p + "actnorm.initialized is 0: this flow was never trained (ActNorm not data-initialised)");
-      if (conditional) b.actnorm_cond = read_conv(w, p + "actnorm.cond", 2 * D, Dc, 1);
-      const auto weight = w.take(p + "invconv.weight", {D, D});
-      b.invconv = weight.view({D, D, 1, 1, 1}).clone();
-      b.invconv_logdet = std::get<1>(at::slogdet(weight.to(at::kDouble))).item<double>();
-      b.net0 = read_conv(w, p + "coupling.net.0", H, D / 2 + (conditional ? Dc : 0), 1);
-      b.net2 = read_conv(w, p + "coupling.net.2", H, H, 1);
-      b.net4 = read_conv(w, p + "coupling.net.4", D, H, 1);
+      if (conditional) b.actnorm_cond = read_pointwise(w, p + "actnorm.cond", 2 * D, Dc);
+      b.invconv = w.take(p + "invconv.weight", {D, D});
+      b.invconv_logdet = std::get<1>(at::slogdet(b.invconv.to(at::kDouble))).item<double>();
+      b.net0 = read_pointwise(w, p + "coupling.net.0", H, D / 2 + (conditional ? Dc : 0));
+      b.net2 = read_pointwise(w, p + "coupling.net.2", H, H);
+      b.net4 = read_pointwise(w, p + "coupling.net.4", D, H);
       blocks_.push_back(std::move(b));
     }
-    conditional_ = conditional;
   }
 
   at::Tensor nll(const at::Tensor& y, const at::Tensor& c) const override {
-    const int64_t half = descriptor_channels() / 2;
-    at::Tensor x = y;
-    at::Tensor logdet = at::zeros({y.size(0), 1, y.size(2), y.size(3), y.size(4)}, y.options());
+    const int64_t D = descriptor_channels(), half = D / 2;
+    at::Tensor x = to_rows(y);
+    const at::Tensor cond = conditional_ ? to_rows(c) : at::Tensor();
+    at::Tensor logdet = at::zeros({x.size(0)}, x.options());
     for (const auto& b : blocks_) {
       if (conditional_) {
-        const auto h = b.actnorm_cond(c);
-        const auto log_scale = b.log_scale + h.narrow(1, descriptor_channels(), descriptor_channels());
-        x = (x + b.loc + h.narrow(1, 0, descriptor_channels())) * at::exp(log_scale);
-        logdet = logdet + log_scale.sum(1, true);
+        const auto h = b.actnorm_cond(cond);
+        const auto log_scale = b.log_scale + h.narrow(1, D, D);
+        x = (x + b.loc + h.narrow(1, 0, D)) * at::exp(log_scale);
+        logdet = logdet + log_scale.sum(1);
       } else {
         x = (x + b.loc) * at::exp(b.log_scale);
         logdet = logdet + b.log_scale.sum();
       }
-      x = at::conv3d(x, b.invconv);
+      x = at::matmul(x, b.invconv.t());
       logdet = logdet + b.invconv_logdet;
       const auto x1 = x.narrow(1, 0, half), x2 = x.narrow(1, half, half);
-      auto h = at::relu(b.net0(conditional_ ? at::cat({x1, c}, 1) : x1));
+      auto h = at::relu(b.net0(conditional_ ? at::cat({x1, cond}, 1) : x1));
       h = b.net4(at::relu(b.net2(h)));
       const auto s_logit = h.narrow(1, 0, half) + 2.0;
       x = at::cat({x1, (x2 + h.narrow(1, half, half)) * at::sigmoid(s_logit)}, 1);
-      logdet = logdet + at::log_sigmoid(s_logit).sum(1, true);
+      logdet = logdet + at::log_sigmoid(s_logit).sum(1);
     }
-    return 0.5 * x.pow(2).sum(1, true) + double(descriptor_channels()) * kHalfLog2Pi - logdet;
+    const auto nll = 0.5 * x.pow(2).sum(1) + double(D) * kHalfLog2Pi - logdet;
+    return from_rows(nll.unsqueeze(1), y);
   }
 
   void to(const c10::Device& d) override {
@@ -153,12 +173,12 @@ class Glow final : public DensityModel {
 
  private:
   struct Block {
-    at::Tensor loc, log_scale, invconv;
+    at::Tensor loc, log_scale, invconv;  // (D), (D), (D, D)
     double invconv_logdet = 0;
-    Conv actnorm_cond, net0, net2, net4;
+    Linear actnorm_cond, net0, net2, net4;
   };
   std::vector<Block> blocks_;
-  bool conditional_ = false;
+  bool conditional_;
 };
 
 std::string detect(const WeightReader& w, const std::filesystem::path& file) {

@@ -1,5 +1,7 @@
 #include "npy.h"
 
+#include <cstdlib>
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -100,8 +102,10 @@ NpyArray load_npy(const std::filesystem::path& file) {
 }
 
 void run_python(const std::filesystem::path& script, const std::vector<std::string>& args) {
-  // Debian's python3 has the oracles (numpy, scipy, skimage); the one first on PATH may not.
-  std::string cmd = "/usr/bin/python3 '" + script.string() + "'";
+  // Debian's python3 has the oracles (numpy, scipy, skimage); the one first on
+  // PATH may not. SCREENER_PYTHON names another (the GPU machine's PyTorch).
+  const char* python = std::getenv("SCREENER_PYTHON");
+  std::string cmd = std::string(python && *python ? python : "/usr/bin/python3") + " '" + script.string() + "'";
   for (const auto& a : args) cmd += " '" + a + "'";
   cmd += " 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");

@@ -1,0 +1,87 @@
+// Throughput of the model stages' networks on one device and precision:
+// patches/s, FLOPs per patch and the achieved FLOP rate.
+//
+//   bench_models descriptor CHECKPOINT SIZE DEVICE PRECISION BATCH [ITERATIONS]
+//   bench_models density CHECKPOINT - DEVICE fp32 BATCH [ITERATIONS]
+// Prints one JSON line. Patches are 96×96×64 (the official roi), descriptor
+// maps 32 channels, conditions as the density checkpoint wants, pooling 3×3×2.
+#include <chrono>
+#include <iostream>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
+#include <thread>
+
+#include "density_models.h"
+#include "network.h"
+
+using namespace screener;
+using namespace screener::torch_support;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+void synchronize(const c10::Device& d) {
+  if (d.is_cuda()) at::_local_scalar_dense(at::zeros({1}, at::TensorOptions().device(d)));  // waits for the stream
+}
+
+template <class Step> double seconds_per_iteration(const c10::Device& device, int iterations, Step step) {
+  step();  // warm-up: allocator, cuDNN algorithm choice, lazy init
+  synchronize(device);
+  const auto t0 = Clock::now();
+  for (int i = 0; i < iterations; ++i) step();
+  synchronize(device);
+  return std::chrono::duration<double>(Clock::now() - t0).count() / iterations;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 7) {
+    std::cerr << "usage: bench_models descriptor|density CHECKPOINT SIZE DEVICE PRECISION BATCH [ITERATIONS]\n";
+    return 2;
+  }
+  const std::string what = argv[1], checkpoint = argv[2], size = argv[3];
+  const c10::Device device = resolve_device(argv[4]);
+  const at::ScalarType dtype = resolve_precision(argv[5], device);
+  const int64_t batch = std::stoll(argv[6]);
+  const int iterations = argc > 7 ? std::stoi(argv[7]) : 3;
+  at::set_num_threads(int(std::max<unsigned>(1, std::thread::hardware_concurrency())));
+  c10::InferenceMode inference;
+  const std::array<int64_t, 3> roi{96, 96, 64};
+  double flops = 0, seconds = 0;
+  if (what == "descriptor") {
+    NetworkOptions o;
+    o.checkpoint = checkpoint;
+    o.size = size;
+    o.device = {device, dtype};
+    const auto net = load_network(o);
+    const auto x = at::rand({batch, 1, roi[0], roi[1], roi[2]}, at::TensorOptions().device(device).dtype(dtype));
+    seconds = seconds_per_iteration(device, iterations, [&] { (*net)(x); });
+    flops = net->flops(roi);
+  } else if (what == "density") {
+    auto model = density::load_density_model(checkpoint, "auto");
+    model->to(device);
+    const auto opts = at::TensorOptions().device(device);
+    const auto y = at::randn({batch, model->descriptor_channels(), roi[0], roi[1], roi[2]}, opts);
+    const auto c = at::randn({batch, model->condition_channels(), roi[0], roi[1], roi[2]}, opts);
+    const std::vector<int64_t> pool{3, 3, 2};
+    seconds = seconds_per_iteration(device, iterations, [&] {
+      const auto yp = at::avg_pool3d(y, pool, pool);
+      const auto cp = c.size(1) ? at::avg_pool3d(c, pool, pool) : c.narrow(2, 0, 32).narrow(3, 0, 32).narrow(4, 0, 32);
+      model->nll(yp, cp);
+    });
+    flops = model->flops_per_voxel() * 32.0 * 32.0 * 32.0;
+  } else {
+    std::cerr << "bench_models: unknown model kind " << what << "\n";
+    return 2;
+  }
+  const double patches_per_second = double(batch) / seconds;
+  std::cout << "{\"model\": \"" << what << "\", \"size\": \"" << size << "\", \"device\": \"" << device.str()
+            << "\", \"precision\": \"" << argv[5] << "\", \"batch\": " << batch
+            << ", \"seconds_per_batch\": " << seconds << ", \"patches_per_second\": " << patches_per_second
+            << ", \"gflop_per_patch\": " << flops / 1e9 << ", \"gflop_per_second\": " << flops * patches_per_second / 1e9
+            << ", \"threads\": " << at::get_num_threads() << "}" << std::endl;
+  return 0;
+}

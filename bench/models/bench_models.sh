@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# bench_models.sh BUILD_DIR DEVICE [PRECISIONS] [SIZES]: patches/s of the model
+# stages' networks on 96×96×64 patches, one JSON line per configuration.
+# Checkpoints are random-initialised in the official formats (speed does not
+# depend on the values). Example: bench/models/bench_models.sh build cpu fp32 "tiny small base"
+set -euo pipefail
+build=$1 device=$2 precisions=${3:-fp32} sizes=${4:-tiny small base}
+ref=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tests/reference" && pwd)/make_reference_case.py
+py=${SCREENER_PYTHON:-/usr/bin/python3}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for size in $sizes; do
+  "$py" "$ref" descriptor "$tmp/$size" --size "$size" --shape 32 32 32 --seed 1 >/dev/null
+  for precision in $precisions; do
+    for batch in 1 4; do
+      [ "$device" = cpu ] && [ "$batch" = 4 ] && [ "$size" = base ] && continue  # ~40 s a batch here
+      "$build/bin/bench_models" descriptor "$tmp/$size/state_dict.pt" "$size" "$device" "$precision" "$batch" 3
+    done
+  done
+done
+"$py" "$ref" gaussian "$tmp/g" --d 32 --dc 0 --seed 1 >/dev/null
+"$py" "$ref" conditional_gaussian "$tmp/cg" --d 32 --dc 32 --hidden 64 --seed 1 >/dev/null
+"$py" "$ref" glow "$tmp/glow" --d 32 --dc 0 --blocks 64 --hidden 512 --seed 1 >/dev/null
+"$py" "$ref" conditional_glow "$tmp/cglow" --d 32 --dc 32 --blocks 64 --hidden 512 --seed 1 >/dev/null
+for m in g cg glow cglow; do
+  batch=4 iterations=3
+  # The official Glow is ~1.2 TFLOP per patch: one at a time on a CPU.
+  [ "$device" = cpu ] && [[ $m == *glow ]] && batch=1 iterations=1
+  "$build/bin/bench_models" density "$tmp/$m/state_dict.pt" "$m" "$device" fp32 "$batch" "$iterations"
+done
