@@ -170,6 +170,12 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
 
+  if (*run) {
+    // Before anything slow (loading plugins, then model weights): a stop asked
+    // for that early still ends the run cleanly, with its summary.
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+  }
   try {
     PluginRegistry registry = load_registry(plugin_dirs);
     if (*inspect) {
@@ -211,8 +217,6 @@ int main(int argc, char** argv) {
     opt.stop = &g_stop;
     Progress progress(stderr);
     opt.on_progress = [&](const RunReport& r, const StudyRecord* s, std::size_t total) { progress.update(r, s, total); };
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
     RunReport report = Runner(pipeline, opt).run();
     progress.close();
     std::fprintf(stderr, "%d of %zu studies done, %d skipped (done before), %d failed%s; %.1f s; summary: %s\n",
