@@ -51,8 +51,9 @@ class DensityStage final : public Stage {
       descriptors.push_back(&in->payload<Patch>("descriptors"));
       conditions.push_back(&in->payload<Patch>("conditions"));
     }
-    const auto y = pooled(stack_patches(descriptors, device_.device, at::kFloat));
-    const auto c = pooled(stack_patches(conditions, device_.device, at::kFloat));
+    // Pooled first, in the descriptors' precision, then widened: no full-size float copy.
+    const auto y = pooled(stack_patches(descriptors, device_.device)).to(at::kFloat);
+    const auto c = pooled(stack_patches(conditions, device_.device)).to(at::kFloat);
     check_channels(y.size(1), c.size(1));
     const at::Tensor nll = model_->nll(y, c).to(at::kCPU);
     for (std::size_t i = 0; i < batch.size(); ++i) out[i]->emit("nll", patch_like(*descriptors[i], nll[int64_t(i)]));

@@ -87,14 +87,16 @@ Tensor from_aten(at::Tensor t) {
   return Tensor::wrap(t.data_ptr(), t.sizes().vec(), dtype_from_aten(t.scalar_type()), d, owner);
 }
 
-at::Tensor stack_patches(const std::vector<const Patch*>& patches, const c10::Device& device, at::ScalarType dtype) {
+at::Tensor stack_patches(const std::vector<const Patch*>& patches, const c10::Device& device,
+                         c10::optional<at::ScalarType> dtype) {
   std::vector<at::Tensor> items;
   items.reserve(patches.size());
   for (const Patch* p : patches) {
     if (p->data.ndim() != 4) throw Error("expected patch data {C, h, w, s}, got " + std::to_string(p->data.ndim()) + " axes");
     items.push_back(to_aten(p->data, device));
   }
-  return at::stack(items).to(dtype);
+  const at::Tensor batch = at::stack(items);
+  return dtype ? batch.to(*dtype) : batch;
 }
 
 std::shared_ptr<Patch> patch_like(const Patch& like, at::Tensor data) {

@@ -28,8 +28,10 @@ at::Tensor to_aten(const Tensor& t, const c10::Device& device);
 // A core Tensor that owns `t` (made contiguous; no copy if it is).
 Tensor from_aten(at::Tensor t);
 
-// The patches' data (each {C, roi}) stacked into (B, C, roi) on `device` as `dtype`.
-at::Tensor stack_patches(const std::vector<const Patch*>& patches, const c10::Device& device, at::ScalarType dtype);
+// The patches' data (each {C, roi}) stacked into (B, C, roi) on `device`, as
+// `dtype` if given (else as they are).
+at::Tensor stack_patches(const std::vector<const Patch*>& patches, const c10::Device& device,
+                         c10::optional<at::ScalarType> dtype = c10::nullopt);
 // A patch at `like`'s place carrying `data` ({C, roi}; stays where it is).
 std::shared_ptr<Patch> patch_like(const Patch& like, at::Tensor data);
 
