@@ -18,12 +18,22 @@ namespace model_testing {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under the system temp dir.
+// A fresh directory under the system temp dir, removed when the test
+// program ends (reference checkpoints are 100–400 MB each).
 inline fs::path fresh_dir(const std::string& name) {
+  struct Cleanup {
+    std::vector<fs::path> dirs;
+    ~Cleanup() {
+      std::error_code ignored;
+      for (const auto& d : dirs) fs::remove_all(d, ignored);
+    }
+  };
+  static Cleanup cleanup;
   static std::random_device rd;
   const fs::path dir = fs::temp_directory_path() / ("screener-" + name + "-" + std::to_string(rd()));
   fs::remove_all(dir);
   fs::create_directories(dir);
+  cleanup.dirs.push_back(dir);
   return dir;
 }
 
