@@ -34,6 +34,47 @@ for study in summary["studies"]:
     assert (d / "preview.png").stat().st_size > 0
 print("screen over DICOM ok")
 PY
+# The DICOM results are valid objects (dciodvfy: no errors) in the source study
+# and frame of reference, referencing the source series, with the map's values.
+for f in "$work"/out/*/score_pmap.dcm "$work"/out/*/score_seg.dcm; do
+  if dciodvfy "$f" 2>&1 | grep -q '^Error'; then dciodvfy "$f"; exit 1; fi
+done
+/usr/bin/python3 - "$work" <<'PY'
+import pathlib, sys
+import nibabel as nib
+import numpy as np
+import pydicom
+work = pathlib.Path(sys.argv[1])
+for d in sorted((work / "out").iterdir()):
+    if not d.is_dir():
+        continue
+    patient = d.name.split("_")[0]
+    source = pydicom.dcmread(next((work / "data" / "dicom" / patient).glob("*.dcm")))
+    score = np.asarray(nib.load(d / "score.nii.gz").dataobj)
+    pm, seg = pydicom.dcmread(d / "score_pmap.dcm"), pydicom.dcmread(d / "score_seg.dcm")
+    for ds in (pm, seg):
+        assert ds.StudyInstanceUID == source.StudyInstanceUID and ds.PatientID == source.PatientID
+        assert ds.FrameOfReferenceUID == source.FrameOfReferenceUID
+        assert ds.SeriesInstanceUID != source.SeriesInstanceUID
+        assert ds.ReferencedSeriesSequence[0].SeriesInstanceUID == source.SeriesInstanceUID
+    frames = pm.pixel_array
+    assert frames.shape == (score.shape[2], score.shape[1], score.shape[0]), frames.shape
+    assert np.allclose(frames, np.transpose(score, (2, 1, 0)), atol=1e-6)
+    # The segment is the top 0.5 % of the scores above the background minimum.
+    inside = score[score > score.min()]
+    cut = np.percentile(inside, 99.5)
+    segmented = 0
+    for f, item in enumerate(seg.PerFrameFunctionalGroupsSequence):
+        z = float(item.PlanePositionSequence[0].ImagePositionPatient[2])
+        k = int(round((z - float(pm.PerFrameFunctionalGroupsSequence[0].PlanePositionSequence[0].ImagePositionPatient[2]))
+                      / float(pm.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].SliceThickness)))
+        mask = seg.pixel_array.reshape(-1, seg.Rows, seg.Columns)[f]
+        assert np.array_equal(mask, (score[:, :, k].T >= cut - 1e-5 * abs(cut)).astype(np.uint8)) or \
+            np.array_equal(mask, (score[:, :, k].T >= cut).astype(np.uint8)), (d.name, f)
+        segmented += int(mask.sum())
+    assert 0 < segmented <= int(np.ceil(0.005 * inside.size)) + 1, (segmented, inside.size)
+print("DICOM Parametric Map and Segmentation ok: valid, in the source study, values match the NIfTI map")
+PY
 run 2>&1 | grep -q "2 skipped (done before)"
 echo "second run skipped both studies"
 

@@ -16,12 +16,33 @@ namespace screener::dicom {
 
 namespace {
 
+// Keeps valid UTF-8 sequences and turns every other byte into '?': values go
+// into JSON (study attributes, manifests), which must be UTF-8.
+std::string valid_utf8(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size();
+    for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 0x2;
+    if (ok) {
+      out.append(s, i, n);
+      i += n;
+    } else {
+      out.push_back('?');
+      ++i;
+    }
+  }
+  return out;
+}
+
 std::string text(DcmItem& item, const DcmTagKey& tag) {
   OFString value;
   if (item.findAndGetOFStringArray(tag, value).bad()) return {};
   std::string s = value.c_str();
   const auto end = s.find_last_not_of(" \0", std::string::npos, 2);
-  return end == std::string::npos ? std::string() : s.substr(0, end + 1);
+  return end == std::string::npos ? std::string() : valid_utf8(s.substr(0, end + 1));
 }
 
 int integer(DcmItem& item, const DcmTagKey& tag, int fallback) {
@@ -95,6 +116,7 @@ DicomHeader header_from_dataset(DcmItem& ds, const std::filesystem::path& file, 
   h.file = file;
   h.transfer_syntax = std::move(transfer_syntax);
   h.media_storage_sop_class = std::move(media_storage_sop_class);
+  h.sop_class_uid = text(ds, DCM_SOPClassUID);
   h.sop_instance_uid = text(ds, DCM_SOPInstanceUID);
   h.study_uid = text(ds, DCM_StudyInstanceUID);
   h.series_uid = text(ds, DCM_SeriesInstanceUID);
@@ -110,6 +132,12 @@ DicomHeader header_from_dataset(DcmItem& ds, const std::filesystem::path& file, 
     std::string v = value.c_str();
     v.erase(std::remove(v.begin(), v.end(), ' '), v.end());
     h.image_type.push_back(v);
+  }
+  for (const char* keyword : kIdentityKeywords) {
+    DcmTag tag;
+    if (DcmTag::findTagFromName(keyword, tag).bad()) continue;
+    std::string value = text(ds, tag);
+    if (!value.empty()) h.identity.emplace_back(keyword, std::move(value));
   }
   h.rows = integer(ds, DCM_Rows, 0);
   h.columns = integer(ds, DCM_Columns, 0);
@@ -167,6 +195,9 @@ DicomHeader read_dicom_header(const std::filesystem::path& file) {
                                                      DCM_PixelData);
   if (status.bad()) throw InputError("'" + file.string() + "' is not DICOM or is unreadable: " + status.text());
   DcmDataset& ds = *format.getDataset();
+  // Names and descriptions in UTF-8 whatever the file's character set; where
+  // the conversion fails, valid_utf8() still keeps the values JSON-safe.
+  if (ds.tagExistsWithValue(DCM_SpecificCharacterSet)) ds.convertToUTF8();
   DcmMetaInfo& meta = *format.getMetaInfo();
   std::string transfer_syntax = text(meta, DCM_TransferSyntaxUID);
   if (transfer_syntax.empty()) transfer_syntax = DcmXfer(ds.getOriginalXfer()).getXferID();

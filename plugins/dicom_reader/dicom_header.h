@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "screener/geometry.h"
@@ -22,13 +23,23 @@ struct FrameInfo {
   double intercept = 0.0;
 };
 
+// Patient, study and frame-of-reference attributes, by DICOM keyword, that
+// results derived from a series must carry over (see dicom_results.h).
+inline constexpr const char* kIdentityKeywords[] = {
+    "PatientName", "PatientID",         "PatientBirthDate",      "PatientSex",        "StudyInstanceUID",
+    "StudyDate",   "StudyTime",         "StudyID",               "AccessionNumber",   "ReferringPhysicianName",
+    "StudyDescription", "SeriesInstanceUID", "SeriesNumber", "SeriesDescription", "Modality",
+    "FrameOfReferenceUID"};
+
 struct DicomHeader {
   std::filesystem::path file;
   std::string transfer_syntax;
   std::string media_storage_sop_class;
-  std::string sop_instance_uid, study_uid, series_uid;
+  std::string sop_class_uid, sop_instance_uid, study_uid, series_uid;
   std::string patient_id, study_date, series_number, modality, series_description, study_description;
   std::vector<std::string> image_type;
+  // kIdentityKeywords -> value, in UTF-8; absent or empty ones left out.
+  std::vector<std::pair<std::string, std::string>> identity;
   int rows = 0, columns = 0, frames = 1;
   int samples_per_pixel = 1, bits_allocated = 0, bits_stored = 0, high_bit = 0, pixel_representation = 0;
   // In stored-value space (sign already applied).

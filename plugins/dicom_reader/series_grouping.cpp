@@ -87,6 +87,21 @@ std::string entry_id(const Series& s, std::set<std::string>& used) {
   return id;
 }
 
+// What results derived from the series reference: every instance, with the
+// position of each frame so that a result frame can name its source slice.
+Json referenced_instances(const Series& s) {
+  Json instances = Json::array();
+  for (const auto& f : s.files) {
+    Json positions = Json::array();
+    for (const auto& frame : f.frame_info)
+      positions.push_back(frame.position ? Json(*frame.position) : Json());
+    instances.push_back({{"SOPClassUID", f.sop_class_uid.empty() ? f.media_storage_sop_class : f.sop_class_uid},
+                         {"SOPInstanceUID", f.sop_instance_uid},
+                         {"FramePositions", positions}});
+  }
+  return instances;
+}
+
 StudyEntry to_entry(const Series& s, std::set<std::string>& used) {
   const auto& h = s.first();
   StudyEntry e;
@@ -102,6 +117,8 @@ StudyEntry to_entry(const Series& s, std::set<std::string>& used) {
                   {"SeriesDescription", h.series_description},
                   {"Modality", h.modality},
                   {"slices", s.slices}};
+  for (const auto& [keyword, value] : h.identity) e.attributes[keyword] = value;
+  e.attributes["ReferencedInstances"] = referenced_instances(s);
   Json files = Json::array();
   for (const auto& f : s.files) files.push_back(f.file.string());
   e.locator = {{"format", "dicom"}, {"files", files}};

@@ -59,6 +59,7 @@ def main():
     p.add_argument("--mixed-orientation", type=int, default=None, metavar="K")
     p.add_argument("--mixed-size", type=int, default=None, metavar="K")
     p.add_argument("--enhanced", action="store_true", help="one Enhanced CT multi-frame file, frames shuffled")
+    p.add_argument("--latin1-name", default=None, help="PatientName, stored in ISO_IR 100 (Latin-1)")
     a = p.parse_args()
 
     os.makedirs(a.outdir, exist_ok=True)
@@ -82,6 +83,9 @@ def main():
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         ds.SeriesNumber = a.series_number
+        if a.latin1_name:
+            ds.SpecificCharacterSet = "ISO_IR 100"
+            ds.PatientName = a.latin1_name
         ds.InstanceNumber = k + 1
         ds.Modality = a.modality
         ds.ImageType = a.image_type.split("\\")

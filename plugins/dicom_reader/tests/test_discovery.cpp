@@ -36,6 +36,28 @@ TEST(Discovery, EntryCarriesIdentifiersAndFiles) {
                                     e.attributes.at("StudyDate").get<std::string>() + "_S7"));
 }
 
+// What DICOM results derived from the series need (see dicom_results.h).
+TEST(Discovery, EntryCarriesIdentityInUtf8AndEveryInstanceWithItsPosition) {
+  TempDir tmp;
+  make_series(tmp / "in", {"--latin1-name", "M\u00fcller^J\u00fcrgen"});
+  const auto found = Reader().discover(tmp / "in");
+  ASSERT_EQ(found.entries.size(), 1u);
+  const auto& a = found.entries.front().attributes;
+  EXPECT_EQ(a.at("PatientName"), "M\u00fcller^J\u00fcrgen");  // read as Latin-1, carried as UTF-8
+  EXPECT_FALSE(a.at("FrameOfReferenceUID").get<std::string>().empty());
+  EXPECT_FALSE(a.at("StudyTime").get<std::string>().empty());
+  const auto& instances = a.at("ReferencedInstances");
+  ASSERT_EQ(instances.size(), 12u);
+  std::set<std::string> uids;
+  for (const auto& i : instances) {
+    EXPECT_EQ(i.at("SOPClassUID"), "1.2.840.10008.5.1.4.1.1.2");
+    uids.insert(i.at("SOPInstanceUID").get<std::string>());
+    ASSERT_EQ(i.at("FramePositions").size(), 1u);
+    EXPECT_EQ(i.at("FramePositions")[0].size(), 3u);
+  }
+  EXPECT_EQ(uids.size(), 12u);
+}
+
 TEST(Discovery, SeriesWithTheSameNumberGetDistinctIds) {
   TempDir tmp;
   make_series(tmp / "in", {"--tag", "one"});

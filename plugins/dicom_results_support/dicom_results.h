@@ -1,0 +1,50 @@
+// Score maps as standard DICOM objects: a Parametric Map (float values with a
+// real-world value mapping) and a binary Segmentation of the thresholded map.
+// Both share the source series' patient, study and frame of reference, sit on
+// the map's grid, and reference the source instances.
+//
+// What the source series is comes from the study's attributes, which the
+// DICOM sources (dicom_reader, dicomweb_reader) fill with DICOM keywords:
+//   PatientName PatientID PatientBirthDate PatientSex StudyInstanceUID StudyDate
+//   StudyTime StudyID AccessionNumber ReferringPhysicianName StudyDescription
+//   SeriesInstanceUID Modality FrameOfReferenceUID
+//   ReferencedInstances: [{"SOPClassUID": ..., "SOPInstanceUID": ...}, ...]
+// A study without a StudyInstanceUID (a NIfTI input, a phantom) is refused.
+#pragma once
+#include <string>
+
+#include "screener/payload.h"
+#include "screener/stage.h"
+
+namespace screener::dicom_results {
+
+// One encoded object: DICOM Part 10 bytes (with meta header) and its UIDs.
+struct EncodedObject {
+  std::string bytes;
+  std::string sop_class_uid;
+  std::string sop_instance_uid;
+  std::string series_instance_uid;
+};
+
+struct SeriesOptions {
+  std::string series_description;
+  int series_number = 9001;
+};
+
+struct ParametricMapOptions {
+  SeriesOptions series;
+  std::string quantity = "anomaly score";  // what the values are (LUT label / explanation)
+};
+
+struct SegmentationOptions {
+  SeriesOptions series;
+  double threshold = 0;         // voxels with map >= threshold are in the segment
+  bool omit_empty_frames = true;
+  std::string segment_label = "anomaly";
+};
+
+// `map` is one-channel float on any grid (usually the source grid).
+EncodedObject encode_parametric_map(const Volume& map, const Study& study, const ParametricMapOptions& options);
+EncodedObject encode_segmentation(const Volume& map, const Study& study, const SegmentationOptions& options);
+
+}  // namespace screener::dicom_results

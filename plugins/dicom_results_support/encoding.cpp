@@ -1,0 +1,66 @@
+#include "encoding.h"
+
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcostrmb.h>
+#include <dcmtk/dcmdata/dcwcache.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <mutex>
+#include <vector>
+
+#include "screener/error.h"
+
+namespace screener::dicom_results {
+
+void quiet_dcmtk_log() {
+  // DCMTK's IOD classes log intermediate states ("NumberOfFrames absent"
+  // before the frames are in) to stderr; real failures come back as
+  // conditions, and check() puts them in the exception.
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (const char* name : {"dcmtk.dcmiod", "dcmtk.dcmfg", "dcmtk.dcmpmap", "dcmtk.dcmseg", "dcmtk.dcmdata"})
+      OFLog::getLogger(name).setLogLevel(OFLogger::FATAL_LOG_LEVEL);
+  });
+}
+
+void check(const OFCondition& status, const std::string& what) {
+  if (status.bad()) throw Error(what + ": " + status.text());
+}
+
+const float* map_values(const Volume& map) {
+  if (map.voxels.ndim() != 3 || map.voxels.dtype() != DType::float32 || !map.voxels.device().is_cpu())
+    throw Error("a DICOM result is made from a one-channel float32 map in host memory");
+  return map.voxels.data<float>();
+}
+
+IODEnhGeneralEquipmentModule::EquipmentInfo equipment() {
+  return IODEnhGeneralEquipmentModule::EquipmentInfo("Screener", "Screener", "0", "1.0.0");
+}
+
+ContentIdentificationMacro content_identification(const std::string& label, const std::string& description) {
+  return ContentIdentificationMacro("1", label.c_str(), description.c_str(), "Screener^");
+}
+
+std::string part10_bytes(DcmFileFormat& file) {
+  const E_TransferSyntax xfer = EXS_LittleEndianExplicit;
+  check(file.validateMetaInfo(xfer), "DICOM meta header");
+  // DCMTK streams into a fixed buffer and asks to have it emptied when full.
+  std::vector<char> chunk(std::size_t(1) << 20);
+  DcmOutputBufferStream out(chunk.data(), offile_off_t(chunk.size()));
+  DcmWriteCache cache;
+  std::string bytes;
+  file.transferInit();
+  OFCondition status = EC_StreamNotifyClient;
+  while (status == EC_StreamNotifyClient) {
+    status = file.write(out, xfer, EET_ExplicitLength, &cache);
+    void* filled = nullptr;
+    offile_off_t length = 0;
+    out.flushBuffer(filled, length);
+    bytes.append(static_cast<const char*>(filled), std::size_t(length));
+  }
+  file.transferEnd();
+  check(status, "encoding the DICOM object");
+  return bytes;
+}
+
+}  // namespace screener::dicom_results

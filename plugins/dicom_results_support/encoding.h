@@ -1,0 +1,32 @@
+// What the Parametric Map and the Segmentation encoders share.
+#pragma once
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmiod/iodcommn.h>
+#include <dcmtk/dcmiod/iodmacro.h>
+#include <dcmtk/dcmiod/modenhequipment.h>
+
+#include <string>
+
+#include "dicom_results.h"
+
+class DcmFileFormat;
+
+namespace screener::dicom_results {
+
+// Keeps DCMTK's own log lines off stderr; call before using its IOD classes.
+void quiet_dcmtk_log();
+
+// Throws Error with `what` and DCMTK's reason when `status` is bad.
+void check(const OFCondition& status, const std::string& what);
+
+// The one-channel float32 host volume behind a map, or a clear Error.
+const float* map_values(const Volume& map);
+
+IODEnhGeneralEquipmentModule::EquipmentInfo equipment();
+ContentIdentificationMacro content_identification(const std::string& label, const std::string& description);
+
+// The file as DICOM Part 10 bytes (explicit VR little endian); the meta
+// header is made from the dataset.
+std::string part10_bytes(DcmFileFormat& file);
+
+}  // namespace screener::dicom_results

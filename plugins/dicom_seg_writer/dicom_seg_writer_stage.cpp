@@ -1,0 +1,79 @@
+// Writes each study's thresholded score map as a binary DICOM Segmentation
+// beside the other results: <output>/<study>/<name>.dcm, in the source study.
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <vector>
+
+#include "dicom_results.h"
+#include "screener/screener.h"
+
+using namespace screener;
+
+class DicomSegWriter final : public Stage {
+ public:
+  static void setup(StageSpec& spec) {
+    spec.input("map", payload_type::volume, "Score map, float32, one channel, usually on the source grid");
+    spec.text("name", "score_seg", "File name, without .dcm, inside the study's folder");
+    spec.choice("threshold", {"value", "percentile"}, "percentile",
+                "How `level` is read: a score, or a percentile of the study's scores above the map's minimum "
+                "(the minimum is what mask_map gives voxels outside the body)");
+    spec.number("level", 99.5, "The score, or the percentile (0-100), at and above which a voxel is in the segment");
+    spec.flag("omit_empty_frames", true, "Leave out frames without any segmented voxel");
+    spec.text("segment_label", "anomaly", "SegmentLabel");
+    spec.text("series_description", "Screener anomalies", "SeriesDescription of the new series");
+    spec.integer("series_number", 9002, "SeriesNumber of the new series").range(0, 2147483647);
+    spec.concurrency(Concurrency::limited(2));
+  }
+  explicit DicomSegWriter(const StageContext& ctx)
+      : dir_(ctx.output_dir),
+        name_(sanitize_filename(ctx.params.get<std::string>("name"))),
+        percentile_(ctx.params.get<std::string>("threshold") == "percentile"),
+        level_(ctx.params.get<double>("level")) {
+    if (percentile_ && (level_ < 0 || level_ > 100))
+      throw Error("level must be a percentile from 0 to 100 when threshold is \"percentile\"");
+    options_.omit_empty_frames = ctx.params.get<bool>("omit_empty_frames");
+    options_.segment_label = ctx.params.get<std::string>("segment_label");
+    options_.series.series_description = ctx.params.get<std::string>("series_description");
+    options_.series.series_number = int(ctx.params.get<int64_t>("series_number"));
+  }
+
+  void process(const Inputs& in, Emitter& out) override {
+    const auto& map = in.payload<Volume>("map");
+    auto options = options_;
+    options.threshold = percentile_ ? percentile_above_minimum(map) : level_;
+    const auto encoded = dicom_results::encode_segmentation(map, in.study(), options);
+    const auto folder = dir_ / sanitize_filename(in.study().id);
+    std::filesystem::create_directories(folder);
+    const auto file = folder / (name_ + ".dcm");
+    write_file_atomic(file, encoded.bytes);
+    out.record_output(file);
+  }
+
+ private:
+  // numpy's default (linear) percentile of the values above the minimum.
+  double percentile_above_minimum(const Volume& map) const {
+    if (map.voxels.dtype() != DType::float32 || map.voxels.numel() == 0)
+      throw Error("dicom_seg_writer: the map must be a non-empty float32 volume");
+    const float* v = map.voxels.data<float>();
+    const auto n = std::size_t(map.voxels.numel());
+    const float lowest = *std::min_element(v, v + n);
+    std::vector<float> above;
+    std::copy_if(v, v + n, std::back_inserter(above), [&](float x) { return x > lowest; });
+    if (above.empty()) return std::nextafter(lowest, INFINITY);  // a flat map: nothing is segmented
+    std::sort(above.begin(), above.end());
+    const double rank = level_ / 100.0 * double(above.size() - 1);
+    const auto below = std::size_t(rank);
+    const double t = rank - double(below);
+    return below + 1 < above.size() ? above[below] + t * (above[below + 1] - above[below]) : above[below];
+  }
+
+  std::filesystem::path dir_;
+  std::string name_;
+  bool percentile_;
+  double level_;
+  dicom_results::SegmentationOptions options_;
+};
+
+SCREENER_PLUGIN(DicomSegWriter, "dicom_seg_writer", "1.0.0",
+                "Writes thresholded score maps as binary DICOM Segmentations (SCT codes) in the source study")
