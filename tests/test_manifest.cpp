@@ -129,6 +129,23 @@ TEST(Resume, FailedStudiesAreRetriedOnlyWhenAsked) {
   EXPECT_EQ(retried.exit_code(), 0);
 }
 
+TEST(Shards, AShardWithNoneOfTheStudiesSucceedsButAnEmptyInputDoesNot) {
+  TempDir dir;
+  int empty_shards = 0;
+  for (int i = 0; i < 8; ++i) {  // 2 studies over 8 shards: most shards get none
+    RunOptions opt;
+    opt.shard = Shard::parse(std::to_string(i) + "/8");
+    RunReport r = run_in(dir, fan_pipeline(), 2, opt);
+    EXPECT_EQ(r.archive_studies, 2);
+    EXPECT_EQ(r.exit_code(), 0) << "shard " << i;
+    empty_shards += r.studies.empty();
+  }
+  EXPECT_GE(empty_shards, 6);
+  RunReport nothing = run_in(dir, fan_pipeline(), 0);
+  EXPECT_EQ(nothing.archive_studies, 0);
+  EXPECT_EQ(nothing.exit_code(), 1);
+}
+
 TEST(Shards, ThreeShardsIntoOneDirectoryProcessEveryStudyOnce) {
   TempDir dir;
   std::set<std::string> seen;

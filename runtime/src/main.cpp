@@ -223,7 +223,11 @@ int main(int argc, char** argv) {
                  report.count("done"), report.studies.size(), report.count("skipped"),
                  report.count("failed") + report.count("incomplete"), report.interrupted ? " (interrupted)" : "",
                  report.wall_seconds, (fs::path(output) / ("run_summary" + opt.shard.suffix() + ".json")).c_str());
-    if (report.studies.empty()) std::fprintf(stderr, "no studies found in '%s'\n", opt.input.c_str());
+    if (report.studies.empty() && report.archive_studies > 0)
+      std::fprintf(stderr, "none of the %d studies in '%s' fall in shard %s\n", report.archive_studies, opt.input.c_str(),
+                   report.shard.c_str());
+    else if (report.studies.empty())
+      std::fprintf(stderr, "no studies found in '%s'\n", opt.input.c_str());
     return report.exit_code();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -32,6 +32,7 @@ struct RunReport {
   std::string shard;  // "I/N"
   std::vector<std::string> notes;  // discovery notes (skipped files, ...)
   std::vector<StudyRecord> studies;
+  int archive_studies = 0;  // in the whole input, all shards together
   double wall_seconds = 0;
   bool interrupted = false;
   int max_studies_in_flight = 0, peak_studies_in_flight = 0;
@@ -39,7 +40,8 @@ struct RunReport {
   std::map<std::string, double> stage_busy_seconds;
 
   int count(const std::string& status) const;
-  // 0 every study done; 1 any other outcome; 130 interrupted.
+  // 0 every study done (or, with studies in the input, none in this shard);
+  // 1 any other outcome, an empty input included; 130 interrupted.
   int exit_code() const;
   Json to_json() const;
 };

@@ -722,6 +722,7 @@ RunReport Runner::Impl::run() {
   manifest_ = std::make_unique<ManifestWriter>(opt_.output_dir / ("manifest" + opt_.shard.suffix() + ".jsonl"));
   report_.pipeline = pipeline_.name;
   report_.shard = std::to_string(opt_.shard.index) + "/" + std::to_string(opt_.shard.count);
+  report_.archive_studies = int(discovered_.size());
   report_.max_studies_in_flight = opt_.max_studies_in_flight;
   report_.max_items_per_study = opt_.max_items_per_study;
   build_graph();
