@@ -49,6 +49,7 @@ std::string part10_bytes(DcmFileFormat& file) {
   DcmOutputBufferStream out(chunk.data(), offile_off_t(chunk.size()));
   DcmWriteCache cache;
   std::string bytes;
+  bytes.reserve(std::size_t(file.calcElementLength(xfer, EET_ExplicitLength)) + 132);  // + preamble and "DICM"
   file.transferInit();
   OFCondition status = EC_StreamNotifyClient;
   while (status == EC_StreamNotifyClient) {
