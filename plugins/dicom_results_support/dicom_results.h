@@ -43,6 +43,11 @@ struct SegmentationOptions {
   std::string segment_label = "anomaly";
 };
 
+// numpy's default (linear) percentile, 0-100, of the map's values above its
+// minimum: mask_map gives every voxel outside the body the minimum, so the
+// background does not count. A flat map gives a level above every value.
+double percentile_above_minimum(const Volume& map, double percentile);
+
 // `map` is one-channel float on any grid (usually the source grid).
 EncodedObject encode_parametric_map(const Volume& map, const Study& study, const ParametricMapOptions& options);
 EncodedObject encode_segmentation(const Volume& map, const Study& study, const SegmentationOptions& options);

@@ -1,10 +1,5 @@
 // Writes each study's thresholded score map as a binary DICOM Segmentation
 // beside the other results: <output>/<study>/<name>.dcm, in the source study.
-#include <algorithm>
-#include <cmath>
-#include <iterator>
-#include <vector>
-
 #include "dicom_results.h"
 #include "screener/screener.h"
 
@@ -41,7 +36,7 @@ class DicomSegWriter final : public Stage {
   void process(const Inputs& in, Emitter& out) override {
     const auto& map = in.payload<Volume>("map");
     auto options = options_;
-    options.threshold = percentile_ ? percentile_above_minimum(map) : level_;
+    options.threshold = percentile_ ? dicom_results::percentile_above_minimum(map, level_) : level_;
     const auto encoded = dicom_results::encode_segmentation(map, in.study(), options);
     const auto folder = dir_ / sanitize_filename(in.study().id);
     std::filesystem::create_directories(folder);
@@ -51,23 +46,6 @@ class DicomSegWriter final : public Stage {
   }
 
  private:
-  // numpy's default (linear) percentile of the values above the minimum.
-  double percentile_above_minimum(const Volume& map) const {
-    if (map.voxels.dtype() != DType::float32 || map.voxels.numel() == 0)
-      throw Error("dicom_seg_writer: the map must be a non-empty float32 volume");
-    const float* v = map.voxels.data<float>();
-    const auto n = std::size_t(map.voxels.numel());
-    const float lowest = *std::min_element(v, v + n);
-    std::vector<float> above;
-    std::copy_if(v, v + n, std::back_inserter(above), [&](float x) { return x > lowest; });
-    if (above.empty()) return std::nextafter(lowest, INFINITY);  // a flat map: nothing is segmented
-    std::sort(above.begin(), above.end());
-    const double rank = level_ / 100.0 * double(above.size() - 1);
-    const auto below = std::size_t(rank);
-    const double t = rank - double(below);
-    return below + 1 < above.size() ? above[below] + t * (above[below + 1] - above[below]) : above[below];
-  }
-
   std::filesystem::path dir_;
   std::string name_;
   bool percentile_;

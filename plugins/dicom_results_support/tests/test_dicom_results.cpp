@@ -172,3 +172,23 @@ TEST(DicomResults, FramesBetweenTheSourceSlicesDeriveFromTheSlicesTheyCover) {
   EXPECT_EQ(dciodvfy_errors(dir.path / "pm.dcm"), "");
   check_with_pydicom(dir.path, pm, map, study, "pmap", 0);
 }
+
+TEST(DicomResults, PercentileAboveTheMinimumIsNumpys) {
+  TempDir dir;
+  Volume map = oblique_map();
+  float* p = map.voxels.data<float>();
+  uint32_t state = 12345;
+  for (int i = 0; i < 9 * 7 * 5; ++i) {
+    state = state * 1664525u + 1013904223u;
+    p[i] = i % 4 == 0 ? -7.0f : float(state >> 8) / float(1 << 24);  // a quarter "outside the body"
+  }
+  test::save_npy(dir.path / "map.npy", p, {9, 7, 5});
+  for (double q : {0.0, 12.5, 50.0, 99.5, 100.0}) {
+    char ours[64];
+    std::snprintf(ours, sizeof ours, "%.9g", dicom_results::percentile_above_minimum(map, q));
+    test::run_python(PLUGIN_TEST_DIR "/percentile_oracle.py", {(dir.path / "map.npy").string(), std::to_string(q), ours});
+  }
+  Volume flat = oblique_map();
+  std::fill(flat.voxels.data<float>(), flat.voxels.data<float>() + flat.voxels.numel(), 2.0f);
+  EXPECT_GT(dicom_results::percentile_above_minimum(flat, 50), 2.0);
+}
