@@ -3,6 +3,7 @@
 #include "itk_image_reading.h"
 #include "screener/screener.h"
 #include "series_loading.h"
+#include "series_params.h"
 
 using namespace screener;
 
@@ -11,31 +12,14 @@ class DicomReader final : public SourceStage {
   static void setup(StageSpec& spec) {
     spec.output("volume", payload_type::volume,
                 "HU, int16 when exact else float32; axis 0 = DICOM column, 1 = row, 2 = slice (LPS geometry)");
-    spec.text("modality", "CT", "Modality of the series to read; \"any\" for all");
-    spec.flag("require_original_primary", true, "Read only images whose ImageType has ORIGINAL and PRIMARY");
-    spec.flag("require_axial", false, "Read only images whose ImageType has AXIAL");
-    spec.integer("min_slices", 10, "Series with fewer slices are skipped").at_least(1);
-    spec.choice("series", {"all", "largest"}, "all",
-                "Every series that passes, or per study only the one with most slices (then largest extent)");
-    spec.number("spacing_tolerance", 0.05,
-                "Largest accepted deviation of a slice step from the median step, relative to it")
-        .range(0, 0.49);
-    spec.flag("allow_tilt", false,
-              "Read sheared stacks (gantry tilt) on a non-orthogonal grid instead of rejecting them");
-    spec.number("padding_hu", -2048, "Value given to pixels equal to PixelPaddingValue").range(-32768, 32767);
+    dicom::declare_series_params(spec);
     spec.concurrency(Concurrency::limited(2));
   }
 
   explicit DicomReader(const StageContext& ctx) {
-    const auto& p = ctx.params;
-    rules_.modality = p.get<std::string>("modality");
-    rules_.require_original_primary = p.get<bool>("require_original_primary");
-    rules_.require_axial = p.get<bool>("require_axial");
-    rules_.min_slices = p.get<int64_t>("min_slices");
-    rules_.largest_per_study = p.get<std::string>("series") == "largest";
-    load_.stack.spacing_tolerance = p.get<double>("spacing_tolerance");
-    load_.stack.allow_tilt = p.get<bool>("allow_tilt");
-    load_.padding_hu = p.get<double>("padding_hu");
+    const auto series = dicom::read_series_params(ctx.params);
+    rules_ = series.rules;
+    load_ = series.load;
   }
 
   std::vector<StudyEntry> discover(const std::string& input,

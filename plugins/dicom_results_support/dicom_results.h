@@ -48,6 +48,24 @@ struct SegmentationOptions {
 // background does not count. A flat map gives a level above every value.
 double percentile_above_minimum(const Volume& map, double percentile);
 
+// How a stage turns a map into a segment, from its parameters (threshold,
+// level, omit_empty_frames, segment_label), so that every SEG writer offers
+// the same choice.
+void declare_segment_params(StageSpec& spec);
+class SegmentRule {
+ public:
+  explicit SegmentRule(const Params& params);
+  // `base` with the threshold for this map (a percentile is per study).
+  SegmentationOptions for_map(const Volume& map, SegmentationOptions base) const;
+  void apply(SegmentationOptions& options) const;  // omit_empty_frames, segment_label
+
+ private:
+  bool percentile_;
+  double level_;
+  bool omit_empty_frames_;
+  std::string segment_label_;
+};
+
 // `map` is one-channel float on any grid (usually the source grid).
 EncodedObject encode_parametric_map(const Volume& map, const Study& study, const ParametricMapOptions& options);
 EncodedObject encode_segmentation(const Volume& map, const Study& study, const SegmentationOptions& options);

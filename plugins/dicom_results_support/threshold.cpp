@@ -27,4 +27,33 @@ double percentile_above_minimum(const Volume& map, double percentile) {
   return low + (rank - double(below)) * (high - low);
 }
 
+void declare_segment_params(StageSpec& spec) {
+  spec.choice("threshold", {"value", "percentile"}, "percentile",
+              "How `level` is read: a score, or a percentile of the study's scores above the map's minimum "
+              "(the minimum is what mask_map gives voxels outside the body)");
+  spec.number("level", 99.5, "The score, or the percentile (0-100), at and above which a voxel is in the segment");
+  spec.flag("omit_empty_frames", true, "Leave out Segmentation frames without any segmented voxel");
+  spec.text("segment_label", "anomaly", "SegmentLabel");
+}
+
+SegmentRule::SegmentRule(const Params& p)
+    : percentile_(p.get<std::string>("threshold") == "percentile"),
+      level_(p.get<double>("level")),
+      omit_empty_frames_(p.get<bool>("omit_empty_frames")),
+      segment_label_(p.get<std::string>("segment_label")) {
+  if (percentile_ && (level_ < 0 || level_ > 100))
+    throw Error("level must be a percentile from 0 to 100 when threshold is \"percentile\"");
+}
+
+SegmentationOptions SegmentRule::for_map(const Volume& map, SegmentationOptions base) const {
+  apply(base);
+  base.threshold = percentile_ ? percentile_above_minimum(map, level_) : level_;
+  return base;
+}
+
+void SegmentRule::apply(SegmentationOptions& options) const {
+  options.omit_empty_frames = omit_empty_frames_;
+  options.segment_label = segment_label_;
+}
+
 }  // namespace screener::dicom_results

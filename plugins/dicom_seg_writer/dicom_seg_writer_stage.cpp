@@ -10,34 +10,20 @@ class DicomSegWriter final : public Stage {
   static void setup(StageSpec& spec) {
     spec.input("map", payload_type::volume, "Score map, float32, one channel, usually on the source grid");
     spec.text("name", "score_seg", "File name, without .dcm, inside the study's folder");
-    spec.choice("threshold", {"value", "percentile"}, "percentile",
-                "How `level` is read: a score, or a percentile of the study's scores above the map's minimum "
-                "(the minimum is what mask_map gives voxels outside the body)");
-    spec.number("level", 99.5, "The score, or the percentile (0-100), at and above which a voxel is in the segment");
-    spec.flag("omit_empty_frames", true, "Leave out frames without any segmented voxel");
-    spec.text("segment_label", "anomaly", "SegmentLabel");
+    dicom_results::declare_segment_params(spec);
     spec.text("series_description", "Screener anomalies", "SeriesDescription of the new series");
     spec.integer("series_number", 9002, "SeriesNumber of the new series").range(0, 2147483647);
     spec.concurrency(Concurrency::limited(2));
   }
   explicit DicomSegWriter(const StageContext& ctx)
-      : dir_(ctx.output_dir),
-        name_(sanitize_filename(ctx.params.get<std::string>("name"))),
-        percentile_(ctx.params.get<std::string>("threshold") == "percentile"),
-        level_(ctx.params.get<double>("level")) {
-    if (percentile_ && (level_ < 0 || level_ > 100))
-      throw Error("level must be a percentile from 0 to 100 when threshold is \"percentile\"");
-    options_.omit_empty_frames = ctx.params.get<bool>("omit_empty_frames");
-    options_.segment_label = ctx.params.get<std::string>("segment_label");
+      : dir_(ctx.output_dir), name_(sanitize_filename(ctx.params.get<std::string>("name"))), rule_(ctx.params) {
     options_.series.series_description = ctx.params.get<std::string>("series_description");
     options_.series.series_number = int(ctx.params.get<int64_t>("series_number"));
   }
 
   void process(const Inputs& in, Emitter& out) override {
     const auto& map = in.payload<Volume>("map");
-    auto options = options_;
-    options.threshold = percentile_ ? dicom_results::percentile_above_minimum(map, level_) : level_;
-    const auto encoded = dicom_results::encode_segmentation(map, in.study(), options);
+    const auto encoded = dicom_results::encode_segmentation(map, in.study(), rule_.for_map(map, options_));
     const auto folder = dir_ / sanitize_filename(in.study().id);
     std::filesystem::create_directories(folder);
     const auto file = folder / (name_ + ".dcm");
@@ -48,8 +34,7 @@ class DicomSegWriter final : public Stage {
  private:
   std::filesystem::path dir_;
   std::string name_;
-  bool percentile_;
-  double level_;
+  dicom_results::SegmentRule rule_;
   dicom_results::SegmentationOptions options_;
 };
 
