@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+
+#include "dicom_json.h"
+
+using namespace screener::dicomweb;
+using screener::Json;
+
+namespace {
+const Json kDataset = Json::parse(R"({
+  "00100010": {"vr": "PN", "Value": [{"Alphabetic": "Doe^Jane"}]},
+  "00080090": {"vr": "PN", "Value": [{"Alphabetic": "Yamada^Tarou", "Ideographic": "山田^太郎"}]},
+  "00100020": {"vr": "LO", "Value": ["P-1"]},
+  "00200011": {"vr": "IS", "Value": [5]},
+  "00281052": {"vr": "DS", "Value": [-1024.0]},
+  "00281053": {"vr": "DS", "Value": ["0.5"]},
+  "00200032": {"vr": "DS", "Value": [-120.5, 33.25, 410]},
+  "00080008": {"vr": "CS", "Value": ["ORIGINAL", "PRIMARY", "AXIAL"]},
+  "00280010": {"vr": "US", "Value": [56]},
+  "00080050": {"vr": "SH"},
+  "00081030": {"vr": "LO", "Value": []},
+  "00280030": {"vr": "DS", "Value": ["abc", 1]},
+  "52009230": {"vr": "SQ", "Value": [
+    {"00209113": {"vr": "SQ", "Value": [{"00200032": {"vr": "DS", "Value": [0, 0, 2.5]}}]}}]}
+})");
+}
+
+TEST(DicomJson, StringsAsDicomWritesThem) {
+  EXPECT_EQ(dicom_string(kDataset, tag::PatientName), "Doe^Jane");
+  EXPECT_EQ(dicom_string(kDataset, tag::ReferringPhysicianName), "Yamada^Tarou=山田^太郎");
+  EXPECT_EQ(dicom_string(kDataset, tag::PatientID), "P-1");
+  EXPECT_EQ(dicom_string(kDataset, tag::SeriesNumber), "5");
+  EXPECT_EQ(dicom_string(kDataset, tag::RescaleIntercept), "-1024");
+  EXPECT_EQ(dicom_string(kDataset, tag::ImagePositionPatient), "-120.5\\33.25\\410");
+  EXPECT_EQ(dicom_string(kDataset, tag::ImageType), "ORIGINAL\\PRIMARY\\AXIAL");
+  EXPECT_EQ(dicom_strings(kDataset, tag::ImageType).size(), 3u);
+}
+
+TEST(DicomJson, AbsentAndEmptyValues) {
+  EXPECT_EQ(dicom_string(kDataset, tag::AccessionNumber), "");
+  EXPECT_EQ(dicom_string(kDataset, tag::StudyDescription), "");
+  EXPECT_EQ(dicom_string(kDataset, tag::StudyDate), "");
+  EXPECT_EQ(dicom_values(kDataset, tag::AccessionNumber), nullptr);
+  EXPECT_EQ(dicom_string(Json::array(), tag::PatientID), "");
+}
+
+TEST(DicomJson, Numbers) {
+  EXPECT_EQ(dicom_integer(kDataset, tag::Rows, 0), 56);
+  EXPECT_EQ(dicom_integer(kDataset, tag::Columns, -1), -1);
+  EXPECT_DOUBLE_EQ(*dicom_number(kDataset, tag::RescaleSlope), 0.5);  // a DS sent as a string
+  EXPECT_EQ(dicom_numbers(kDataset, tag::ImagePositionPatient), (std::vector<double>{-120.5, 33.25, 410}));
+  EXPECT_TRUE(dicom_numbers(kDataset, tag::PixelSpacing).empty());  // one value is not a number
+  EXPECT_FALSE(dicom_number(kDataset, tag::StudyDate));
+}
+
+TEST(DicomJson, SequenceItems) {
+  const Json* frame = dicom_item(kDataset, tag::PerFrameFunctionalGroupsSequence, 0);
+  ASSERT_NE(frame, nullptr);
+  const Json* position = dicom_item(*frame, tag::PlanePositionSequence);
+  ASSERT_NE(position, nullptr);
+  EXPECT_EQ(dicom_numbers(*position, tag::ImagePositionPatient), (std::vector<double>{0, 0, 2.5}));
+  EXPECT_EQ(dicom_item(kDataset, tag::PerFrameFunctionalGroupsSequence, 1), nullptr);
+  EXPECT_EQ(dicom_item(kDataset, tag::PatientName), nullptr);
+}
