@@ -16,7 +16,7 @@ class DicomPmapWriter final : public Stage {
     spec.concurrency(Concurrency::limited(2));
   }
   explicit DicomPmapWriter(const StageContext& ctx)
-      : dir_(ctx.output_dir), name_(sanitize_filename(ctx.params.get<std::string>("name"))) {
+      : dir_(ctx.output_dir), name_(ctx.params.get<std::string>("name")) {
     options_.series.series_description = ctx.params.get<std::string>("series_description");
     options_.series.series_number = int(ctx.params.get<int64_t>("series_number"));
     options_.quantity = ctx.params.get<std::string>("quantity");
@@ -24,11 +24,7 @@ class DicomPmapWriter final : public Stage {
 
   void process(const Inputs& in, Emitter& out) override {
     const auto encoded = dicom_results::encode_parametric_map(in.payload<Volume>("map"), in.study(), options_);
-    const auto folder = dir_ / sanitize_filename(in.study().id);
-    std::filesystem::create_directories(folder);
-    const auto file = folder / (name_ + ".dcm");
-    write_file_atomic(file, encoded.bytes);
-    out.record_output(file);
+    out.record_output(dicom_results::write_object(encoded, dir_, in.study(), name_));
   }
 
  private:

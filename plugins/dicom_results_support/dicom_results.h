@@ -11,6 +11,7 @@
 //   ReferencedInstances: [{"SOPClassUID": ..., "SOPInstanceUID": ...}, ...]
 // A study without a StudyInstanceUID (a NIfTI input, a phantom) is refused.
 #pragma once
+#include <filesystem>
 #include <string>
 
 #include "screener/payload.h"
@@ -69,5 +70,10 @@ class SegmentRule {
 // `map` is one-channel float on any grid (usually the source grid).
 EncodedObject encode_parametric_map(const Volume& map, const Study& study, const ParametricMapOptions& options);
 EncodedObject encode_segmentation(const Volume& map, const Study& study, const SegmentationOptions& options);
+
+// Writes `object` atomically as <output_dir>/<study id>/<name>.dcm (names
+// sanitised) and returns the file's path.
+std::filesystem::path write_object(const EncodedObject& object, const std::filesystem::path& output_dir,
+                                   const Study& study, const std::string& name);
 
 }  // namespace screener::dicom_results

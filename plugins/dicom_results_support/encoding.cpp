@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "screener/error.h"
+#include "screener/files.h"
 
 namespace screener::dicom_results {
 
@@ -62,6 +63,15 @@ std::string part10_bytes(DcmFileFormat& file) {
   file.transferEnd();
   check(status, "encoding the DICOM object");
   return bytes;
+}
+
+std::filesystem::path write_object(const EncodedObject& object, const std::filesystem::path& output_dir,
+                                   const Study& study, const std::string& name) {
+  const auto folder = output_dir / sanitize_filename(study.id);
+  std::filesystem::create_directories(folder);
+  const auto file = folder / (sanitize_filename(name) + ".dcm");
+  write_file_atomic(file, object.bytes);
+  return file;
 }
 
 }  // namespace screener::dicom_results

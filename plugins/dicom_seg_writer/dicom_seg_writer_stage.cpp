@@ -16,7 +16,7 @@ class DicomSegWriter final : public Stage {
     spec.concurrency(Concurrency::limited(2));
   }
   explicit DicomSegWriter(const StageContext& ctx)
-      : dir_(ctx.output_dir), name_(sanitize_filename(ctx.params.get<std::string>("name"))), rule_(ctx.params) {
+      : dir_(ctx.output_dir), name_(ctx.params.get<std::string>("name")), rule_(ctx.params) {
     options_.series.series_description = ctx.params.get<std::string>("series_description");
     options_.series.series_number = int(ctx.params.get<int64_t>("series_number"));
   }
@@ -24,11 +24,7 @@ class DicomSegWriter final : public Stage {
   void process(const Inputs& in, Emitter& out) override {
     const auto& map = in.payload<Volume>("map");
     const auto encoded = dicom_results::encode_segmentation(map, in.study(), rule_.for_map(map, options_));
-    const auto folder = dir_ / sanitize_filename(in.study().id);
-    std::filesystem::create_directories(folder);
-    const auto file = folder / (name_ + ".dcm");
-    write_file_atomic(file, encoded.bytes);
-    out.record_output(file);
+    out.record_output(dicom_results::write_object(encoded, dir_, in.study(), name_));
   }
 
  private:
