@@ -175,6 +175,28 @@ TEST(Runner, AThrowingStageFailsOnlyItsStudy) {
   EXPECT_EQ(summary["studies"][2]["error"]["stage"], "b");
 }
 
+TEST(Runner, FinishRunsOnceAfterTheLastStudyAndItsFailureFailsTheRun) {
+  TempDir dir;
+  Json doc = fan_pipeline();
+  doc["stages"][3]["params"]["fail_on"] = {"s1"};
+  doc["stages"][6]["params"]["summary"] = true;
+  RunReport r = run_pipeline(doc, dir, 4);
+  Json summary = read_json(dir / "out" / "summary.json");
+  EXPECT_EQ(summary["seen"], Json({"s0", "s2", "s3"})) << "finish() must see every study that reached the stage";
+  EXPECT_EQ(summary["done"], Json({"s0", "s2", "s3"}));
+  EXPECT_EQ(summary["failed"], Json({"s1"}));
+  EXPECT_EQ(r.finish_outputs.at("sink"), std::vector<std::string>{(dir / "out" / "summary.json").string()});
+
+  TempDir dir2;
+  doc["stages"][3]["params"]["fail_on"] = Json::array();
+  doc["stages"][6]["params"]["fail_finish"] = true;
+  RunReport failed = run_pipeline(doc, dir2, 2);
+  EXPECT_EQ(failed.count("done"), 2);
+  EXPECT_EQ(failed.exit_code(), 1);
+  EXPECT_NE(failed.finish_errors.at("sink").find("configured to fail at the end"), std::string::npos);
+  EXPECT_EQ(read_json(dir2 / "out" / "run_summary.json")["finish_errors"]["sink"], failed.finish_errors.at("sink"));
+}
+
 TEST(Runner, FailuresInLoadingExpandingAndFinishingNameTheStage) {
   TempDir dir;
   Json doc = fan_pipeline();

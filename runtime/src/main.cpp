@@ -11,6 +11,7 @@
 #include "progress.h"
 #include "screener/files.h"
 #include "runner.h"
+#include "tasks.h"
 
 using namespace screener;
 using namespace screener::runtime;
@@ -111,6 +112,47 @@ int report_problems(const std::string& file, const PipelineError& e) {
   return 2;
 }
 
+// Validates `doc` (named `label` in messages) and runs it; the exit code.
+int run_pipeline(Json doc, const std::string& label, const std::vector<std::string>& sets,
+                 const PluginRegistry& registry, RunOptions opt) {
+  Pipeline pipeline;
+  try {
+    apply_overrides(doc, sets);
+    pipeline = validate_pipeline(doc, registry);
+  } catch (const PipelineError& e) {
+    return report_problems(label, e);
+  }
+  opt.stop = &g_stop;
+  Progress progress(stderr);
+  opt.on_progress = [&](const RunReport& r, const StudyRecord* s, std::size_t total) { progress.update(r, s, total); };
+  RunReport report = Runner(pipeline, opt).run();
+  progress.close();
+  std::fprintf(stderr, "%d of %zu studies done, %d skipped (done before), %d failed%s; %.1f s; summary: %s\n",
+               report.count("done"), report.studies.size(), report.count("skipped"),
+               report.count("failed") + report.count("incomplete"), report.interrupted ? " (interrupted)" : "",
+               report.wall_seconds, (opt.output_dir / ("run_summary" + opt.shard.suffix() + ".json")).c_str());
+  for (const auto& [stage, files] : report.finish_outputs)
+    for (const auto& f : files) std::fprintf(stderr, "%s wrote %s\n", stage.c_str(), f.c_str());
+  for (const auto& [stage, error] : report.finish_errors) std::fprintf(stderr, "%s failed: %s\n", stage.c_str(), error.c_str());
+  if (report.studies.empty() && report.archive_studies > 0)
+    std::fprintf(stderr, "none of the %d studies in '%s' fall in shard %s\n", report.archive_studies, opt.input.c_str(),
+                 report.shard.c_str());
+  else if (report.studies.empty())
+    std::fprintf(stderr, "no studies found in '%s'\n", opt.input.c_str());
+  return report.exit_code();
+}
+
+void add_run_options(CLI::App* cmd, RunOptions& opt) {
+  cmd->add_option("--threads", opt.threads, "CPU threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-in-flight", opt.max_studies_in_flight, "Studies inside the graph at once")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-patches-in-flight", opt.max_items_per_study,
+                  "Items (patches) of one study in flight after an expanding stage")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -146,19 +188,39 @@ int main(int argc, char** argv) {
   run->add_option("--input,-i", opt.input, "What the source stage reads (directory, file, URL)")->required();
   run->add_option("--output,-o", output, "Output directory")->required();
   run->add_option("--set", sets, "Override a parameter: stage.param=value (repeatable)");
-  run->add_option("--threads", opt.threads, "CPU threads (0: all cores)")->check(CLI::NonNegativeNumber);
-  run->add_option("--max-in-flight", opt.max_studies_in_flight, "Studies inside the graph at once")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  run->add_option("--max-patches-in-flight", opt.max_items_per_study,
-                  "Items (patches) of one study in flight after an expanding stage")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  add_run_options(run, opt);
   std::string shard;
   run->add_option("--shard", shard,
                   "Process part I of N of the archive (0-based, split by study); default: the Slurm array task "
                   "(SLURM_ARRAY_TASK_ID/_MIN/_COUNT), else all");
   run->add_flag("--retry-failed", opt.retry_failed, "Run again the studies an earlier run recorded as failed");
+
+  auto* train = app.add_subcommand("train", "Train a model: run a training configuration (a pipeline ending in a trainer)");
+  std::string train_what, train_config;
+  bool train_resume = false;
+  train->add_option("model", train_what, "What to train: descriptor, condition or density")->required();
+  train->add_option("--config,-c", train_config, "Training configuration (pipeline JSON)")->required();
+  train->add_option("--input,-i", opt.input, "The unlabeled studies to train on")->required();
+  train->add_option("--output,-o", output, "Output directory (checkpoints, loss log)")->required();
+  train->add_option("--set", sets, "Override a parameter: stage.param=value (repeatable)");
+  train->add_flag("--resume", train_resume, "Continue from the last checkpoint in --output");
+  add_run_options(train, opt);
+
+  auto* eval = app.add_subcommand("eval", "Score anomaly maps against ground-truth masks (AUROC, AUPRO, AP)");
+  EvaluationOptions eval_opt;
+  eval->add_option("--maps,-m", opt.input, "Output directory of a run: <study>/<map>.nii.gz")->required();
+  eval->add_option("--truth,-t", eval_opt.truth, "Ground-truth masks (NIfTI or DICOM SEG)")->required();
+  eval->add_option("--output,-o", output, "Where the report goes (eval.json, eval_curves.png)")->required();
+  eval->add_option("--map", eval_opt.map, "The map's file name stem")->capture_default_str();
+  eval->add_option("--max-fpr", eval_opt.max_fpr, "Upper FPR of the partial AUROC and AUPRO")
+      ->check(CLI::Range(1e-6, 1.0))
+      ->capture_default_str();
+  eval->add_option("--subsample", eval_opt.subsample,
+                   "Official protocol: at most N positive and N negative voxels per study (0: every voxel)")
+      ->check(CLI::NonNegativeNumber);
+  eval->add_option("--seed", eval_opt.seed, "Seed of the subsampling")->capture_default_str();
+  eval->add_option("--set", sets, "Override a parameter: stage.param=value (repeatable)");
+  add_run_options(eval, opt);
 
   auto* merge = app.add_subcommand("merge-manifests", "One report over the manifests of output directories (shards)");
   std::vector<std::string> merge_dirs;
@@ -170,7 +232,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
 
-  if (*run) {
+  if (*run || *train || *eval) {
     // Before anything slow (loading plugins, then model weights): a stop asked
     // for that early still ends the run cleanly, with its summary.
     std::signal(SIGINT, on_signal);
@@ -204,31 +266,18 @@ int main(int argc, char** argv) {
       }
     }
     if (*merge) return merge_manifests(merge_dirs, merge_output);
-    Json doc = read_pipeline_file(run_file);
-    Pipeline pipeline;
-    try {
-      apply_overrides(doc, sets);
-      pipeline = validate_pipeline(doc, registry);
-    } catch (const PipelineError& e) {
-      return report_problems(run_file, e);
-    }
     opt.output_dir = output;
+    if (*train) {
+      opt.use_manifest = false;
+      Json doc = training_pipeline(read_pipeline_file(train_config), registry, train_what, train_resume);
+      return run_pipeline(std::move(doc), train_config, sets, registry, opt);
+    }
+    if (*eval) {
+      opt.use_manifest = false;
+      return run_pipeline(evaluation_pipeline(eval_opt), "evaluation", sets, registry, opt);
+    }
     opt.shard = shard.empty() ? Shard::from_environment() : Shard::parse(shard);
-    opt.stop = &g_stop;
-    Progress progress(stderr);
-    opt.on_progress = [&](const RunReport& r, const StudyRecord* s, std::size_t total) { progress.update(r, s, total); };
-    RunReport report = Runner(pipeline, opt).run();
-    progress.close();
-    std::fprintf(stderr, "%d of %zu studies done, %d skipped (done before), %d failed%s; %.1f s; summary: %s\n",
-                 report.count("done"), report.studies.size(), report.count("skipped"),
-                 report.count("failed") + report.count("incomplete"), report.interrupted ? " (interrupted)" : "",
-                 report.wall_seconds, (fs::path(output) / ("run_summary" + opt.shard.suffix() + ".json")).c_str());
-    if (report.studies.empty() && report.archive_studies > 0)
-      std::fprintf(stderr, "none of the %d studies in '%s' fall in shard %s\n", report.archive_studies, opt.input.c_str(),
-                   report.shard.c_str());
-    else if (report.studies.empty())
-      std::fprintf(stderr, "no studies found in '%s'\n", opt.input.c_str());
-    return report.exit_code();
+    return run_pipeline(read_pipeline_file(run_file), run_file, sets, registry, opt);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

@@ -20,6 +20,7 @@ int RunReport::count(const std::string& status) const {
 
 int RunReport::exit_code() const {
   if (interrupted) return 130;
+  if (!finish_errors.empty()) return 1;
   // An array task whose share of a small archive is empty has nothing to do:
   // that is success, or a job array over a few studies would fail.
   if (studies.empty()) return archive_studies > 0 ? 0 : 1;
@@ -36,6 +37,8 @@ Json RunReport::to_json() const {
           {"archive_studies", archive_studies},
           {"wall_seconds", wall_seconds},
           {"interrupted", interrupted},
+          {"finish_outputs", finish_outputs},
+          {"finish_errors", finish_errors},
           {"counts", counts},
           {"flow_control",
            {{"max_studies_in_flight", max_studies_in_flight},

@@ -38,10 +38,13 @@ struct RunReport {
   int max_studies_in_flight = 0, peak_studies_in_flight = 0;
   int max_items_per_study = 0, peak_items_per_study = 0;
   std::map<std::string, double> stage_busy_seconds;
+  // What stages did once at the end of the run (Stage::finish), by stage id.
+  std::map<std::string, std::vector<std::string>> finish_outputs;
+  std::map<std::string, std::string> finish_errors;
 
   int count(const std::string& status) const;
   // 0 every study done (or, with studies in the input, none in this shard);
-  // 1 any other outcome, an empty input included; 130 interrupted.
+  // 1 any other outcome, an empty input or a failed finish included; 130 interrupted.
   int exit_code() const;
   Json to_json() const;
 };

@@ -144,6 +144,7 @@ class Runner::Impl {
   double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
   void construct_stages();
+  void finish_stages();
   void discover();
   void skip_finished();
   void record_in_manifest(const StudyRecord& record, std::size_t entry);
@@ -270,6 +271,23 @@ class Runner::Impl::PacketEmitter final : public Emitter {
   std::vector<std::pair<std::size_t, Packet>> held_;
   std::vector<std::shared_ptr<Pending>> held_expansions_;
 };
+
+void Runner::Impl::finish_stages() {
+  RunCompletion completion;
+  for (const auto& r : report_.studies) {
+    if (r.status == "done" || r.status == "skipped") completion.done.push_back(r.id);
+    else completion.failed.push_back(r.id);
+  }
+  for (std::size_t s = 0; s < stages_.size(); ++s) {
+    if (pipeline_.stages[s].plugin->abi_minor < 1) continue;  // built before Stage::finish existed
+    try {
+      for (const auto& f : stages_[s]->finish(completion)) report_.finish_outputs[stage_id(s)].push_back(f.string());
+    } catch (const std::exception& e) {
+      report_.finish_errors[stage_id(s)] = e.what();
+      spdlog::error("{}: {}", stage_id(s), e.what());
+    }
+  }
+}
 
 void Runner::Impl::construct_stages() {
   const int threads = opt_.threads > 0 ? opt_.threads : int(std::max(1u, std::thread::hardware_concurrency()));
@@ -718,8 +736,12 @@ RunReport Runner::Impl::run() {
 
   construct_stages();
   discover();
-  skip_finished();
-  manifest_ = std::make_unique<ManifestWriter>(opt_.output_dir / ("manifest" + opt_.shard.suffix() + ".jsonl"));
+  if (opt_.use_manifest) {
+    skip_finished();
+    manifest_ = std::make_unique<ManifestWriter>(opt_.output_dir / ("manifest" + opt_.shard.suffix() + ".jsonl"));
+  } else {
+    total_ = entries_.size();
+  }
   report_.pipeline = pipeline_.name;
   report_.shard = std::to_string(opt_.shard.index) + "/" + std::to_string(opt_.shard.count);
   report_.archive_studies = int(discovered_.size());
@@ -761,6 +783,7 @@ RunReport Runner::Impl::run() {
   report_.peak_studies_in_flight = peak_studies_;
   report_.peak_items_per_study = peak_items_;
   for (std::size_t s = 0; s < stages_.size(); ++s) report_.stage_busy_seconds[stage_id(s)] = busy_[s];
+  if (!stopping_) finish_stages();
   write_file_atomic(opt_.output_dir / ("run_summary" + opt_.shard.suffix() + ".json"), report_.to_json().dump(2) + "\n");
   return report_;
 }

@@ -32,6 +32,9 @@ struct RunOptions {
   // Studies the output directory's manifests record as done with the same
   // input and pipeline are skipped; failed ones are retried only with this.
   bool retry_failed = false;
+  // Without a manifest every study runs, every time (training, evaluation:
+  // their last stage needs all of them).
+  bool use_manifest = true;
   // Polled while running; when it becomes true the run stops admitting
   // studies and abandons those in progress.
   const std::atomic<bool>* stop = nullptr;

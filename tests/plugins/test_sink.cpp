@@ -1,4 +1,6 @@
 // Writes <output>/<study>.json with what it received.
+#include <mutex>
+
 #include "common.h"
 
 using namespace screener;
@@ -8,6 +10,8 @@ class TestSink final : public Stage {
   static void setup(StageSpec& spec) {
     spec.input("in", payload_type::any, "Anything");
     spec.integer("sleep_ms", 0, "Time each call takes").range(0, 10000);
+    spec.flag("summary", false, "At the end of the run, write summary.json listing the studies seen");
+    spec.flag("fail_finish", false, "Throw from finish()");
     spec.concurrency(Concurrency::serial());
   }
   explicit TestSink(const StageContext& ctx) : params_(ctx.params), dir_(ctx.output_dir) {}
@@ -21,11 +25,24 @@ class TestSink final : public Stage {
     const auto path = dir_ / (sanitize_filename(in.study().id) + ".json");
     write_file_atomic(path, j.dump());
     out.record_output(path);
+    std::lock_guard lock(mu_);
+    seen_.push_back(in.study().id);
+  }
+
+  std::vector<std::filesystem::path> finish(const RunCompletion& run) override {
+    if (params_.get<bool>("fail_finish")) throw Error("configured to fail at the end");
+    if (!params_.get<bool>("summary")) return {};
+    std::sort(seen_.begin(), seen_.end());
+    const auto path = dir_ / "summary.json";
+    write_file_atomic(path, Json({{"seen", seen_}, {"done", run.done}, {"failed", run.failed}}).dump());
+    return {path};
   }
 
  private:
   Params params_;
   std::filesystem::path dir_;
+  std::mutex mu_;
+  std::vector<std::string> seen_;
 };
 
 SCREENER_PLUGIN(TestSink, "test_sink", "1.0.0", "Test: writes one JSON file per study")

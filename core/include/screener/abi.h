@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #define SCREENER_ABI_MAJOR 1
-#define SCREENER_ABI_MINOR 0
+#define SCREENER_ABI_MINOR 1
 #define SCREENER_PLUGIN_ENTRY_NAME "screener_plugin_entry"
 
 // Everything C++ types crossing the boundary depend on: standard library,

@@ -82,6 +82,12 @@ class Emitter {
   virtual void warn(const std::string& message) = 0;
 };
 
+// How the run went, for stages that act once at its end (a trainer saving
+// its model, an evaluator writing its report).
+struct RunCompletion {
+  std::vector<std::string> done, failed;  // study ids
+};
+
 struct StageContext {
   std::string stage_id;
   Params params;
@@ -103,6 +109,10 @@ class Stage {
   }
   // The study failed elsewhere or was abandoned: drop whatever is kept for it.
   virtual void abandon(const Study&) {}
+  // Called once, after the last study left the graph, unless the run was
+  // interrupted (since ABI 1.1). Returns the files it wrote; throwing fails
+  // the run (exit 1) with the message.
+  virtual std::vector<std::filesystem::path> finish(const RunCompletion&) { return {}; }
 };
 
 // A stage without inputs: finds the studies behind --input, then loads each.
