@@ -118,7 +118,7 @@ class Glow final : public DensityModel {
         throw Error("glow: " + p + "actnorm.initialized is 0: this flow was never trained (ActNorm not data-initialised)");
       if (conditional) b.actnorm_cond = read_pointwise(w, p + "actnorm.cond", 2 * D, Dc);
       b.invconv = w.take(p + "invconv.weight", {D, D});
-      b.invconv_logdet = std::get<1>(at::slogdet(b.invconv.to(at::kDouble))).item<double>();
+      b.invconv_logdet = std::get<1>(at::slogdet(b.invconv.to(at::kDouble))).to(at::kFloat);
       b.net0 = read_pointwise(w, p + "coupling.net.0", H, D / 2 + (conditional ? Dc : 0));
       b.net2 = read_pointwise(w, p + "coupling.net.2", H, H);
       b.net4 = read_pointwise(w, p + "coupling.net.4", D, H);
@@ -126,12 +126,25 @@ class Glow final : public DensityModel {
     }
   }
 
+  void initialize_from_data(const at::Tensor& y, const at::Tensor& c) override {
+    at::NoGradGuard no_grad;
+    run(y, c, /*initialize=*/true);
+  }
+
   at::Tensor nll(const at::Tensor& y, const at::Tensor& c) const override {
+    return const_cast<Glow*>(this)->run(y, c, false);
+  }
+
+  at::Tensor run(const at::Tensor& y, const at::Tensor& c, bool initialize) {
     const int64_t D = descriptor_channels(), half = D / 2;
     at::Tensor x = to_rows(y);
     const at::Tensor cond = conditional_ ? to_rows(c) : at::Tensor();
     at::Tensor logdet = at::zeros({x.size(0)}, x.options());
-    for (const auto& b : blocks_) {
+    for (auto& b : blocks_) {
+      if (initialize) {  // in place: the trainer's parameter tensors themselves
+        b.loc.copy_(-x.mean(0));
+        b.log_scale.copy_(-at::log(x.std(0) + 1e-6));
+      }
       if (conditional_) {
         const auto h = b.actnorm_cond(cond);
         const auto log_scale = b.log_scale + h.narrow(1, D, D);
@@ -157,6 +170,7 @@ class Glow final : public DensityModel {
   void to(const c10::Device& d) override {
     for (auto& b : blocks_) {
       b.loc = b.loc.to(d), b.log_scale = b.log_scale.to(d), b.invconv = b.invconv.to(d);
+      b.invconv_logdet = b.invconv_logdet.to(d);
       if (conditional_) b.actnorm_cond.to(d);
       b.net0.to(d), b.net2.to(d), b.net4.to(d);
     }
@@ -174,7 +188,7 @@ class Glow final : public DensityModel {
  private:
   struct Block {
     at::Tensor loc, log_scale, invconv;  // (D), (D), (D, D)
-    double invconv_logdet = 0;
+    at::Tensor invconv_logdet;  // float64 slogdet, kept differentiable for training
     Linear actnorm_cond, net0, net2, net4;
   };
   std::vector<Block> blocks_;
@@ -191,31 +205,37 @@ std::string detect(const WeightReader& w, const std::filesystem::path& file) {
 
 }  // namespace
 
+std::unique_ptr<DensityModel> make_density_model(WeightReader& w, const std::string& kind, const DensityShape& s) {
+  if (kind == "gaussian") return std::make_unique<Gaussian>(w, s.descriptor);
+  if (kind == "conditional_gaussian") return std::make_unique<ConditionalGaussian>(w, s.descriptor, s.condition, s.hidden);
+  if (kind == "glow" || kind == "conditional_glow")
+    return std::make_unique<Glow>(w, s.blocks, s.descriptor, s.condition, s.hidden, kind == "conditional_glow");
+  throw Error("density model '" + kind + "': expected gaussian, conditional_gaussian, glow or conditional_glow");
+}
+
 std::unique_ptr<DensityModel> load_density_model(const std::filesystem::path& file, const std::string& model) {
   WeightReader w(torch_support::load_state_dict(file), file);
   const std::string kind = detect(w, file);
   if (model != "auto" && model != kind)
     throw Error(file.string() + ": holds a " + kind + " density model, not a " + model + " one");
-  std::unique_ptr<DensityModel> m;
+  DensityShape shape;
   if (kind == "gaussian") {
-    m = std::make_unique<Gaussian>(w, dim_of(w, "mean", 0, file));
+    shape.descriptor = dim_of(w, "mean", 0, file);
   } else if (kind == "conditional_gaussian") {
-    const std::string k = "mean_head.0.weight", k2 = "mean_head.2.weight";
-    m = std::make_unique<ConditionalGaussian>(w, dim_of(w, k2, 0, file), dim_of(w, k, 1, file), dim_of(w, k, 0, file));
-  } else if (kind == "glow" || kind == "conditional_glow") {
+    shape.descriptor = dim_of(w, "mean_head.2.weight", 0, file);
+    shape.condition = dim_of(w, "mean_head.0.weight", 1, file);
+    shape.hidden = dim_of(w, "mean_head.0.weight", 0, file);
+  } else {
     std::set<int64_t> blocks;
     for (const auto& key : w.keys_with_prefix("flows."))
       blocks.insert(std::stoll(key.substr(6, key.find('.', 6) - 6)));
-    const int64_t K = blocks.empty() ? 0 : *blocks.rbegin() + 1;
-    if (K == 0) throw Error(file.string() + ": no flows.* keys: not a " + kind + " checkpoint");
-    const bool conditional = kind == "conditional_glow";
-    const int64_t D = dim_of(w, "flows.0.actnorm.loc", 1, file);
-    const int64_t Dc = conditional ? dim_of(w, "flows.0.actnorm.cond.weight", 1, file) : 0;
-    const int64_t H = dim_of(w, "flows.0.coupling.net.0.weight", 0, file);
-    m = std::make_unique<Glow>(w, K, D, Dc, H, conditional);
-  } else {
-    throw Error("density model '" + kind + "': expected auto, gaussian, conditional_gaussian, glow or conditional_glow");
+    shape.blocks = blocks.empty() ? 0 : *blocks.rbegin() + 1;
+    if (shape.blocks == 0) throw Error(file.string() + ": no flows.* keys: not a " + kind + " checkpoint");
+    shape.descriptor = dim_of(w, "flows.0.actnorm.loc", 1, file);
+    if (kind == "conditional_glow") shape.condition = dim_of(w, "flows.0.actnorm.cond.weight", 1, file);
+    shape.hidden = dim_of(w, "flows.0.coupling.net.0.weight", 0, file);
   }
+  auto m = make_density_model(w, kind, shape);
   w.finish("a " + kind + " density model");
   return m;
 }

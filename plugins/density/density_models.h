@@ -7,6 +7,8 @@
 
 #include <ATen/ATen.h>
 
+#include "state_dict.h"
+
 namespace screener::density {
 
 class DensityModel {
@@ -15,6 +17,9 @@ class DensityModel {
   // y (B, D, h, w, s), c (B, Dc, h, w, s) → NLL per voxel in nats (B, 1, h, w, s).
   virtual at::Tensor nll(const at::Tensor& y, const at::Tensor& c) const = 0;
   virtual void to(const c10::Device& device) = 0;
+  // Glow's ActNorm data initialisation (loc = −mean, log_scale = −log(std +
+  // 1e-6), block after block) from a first batch; a no-op for the others.
+  virtual void initialize_from_data(const at::Tensor& /*y*/, const at::Tensor& /*c*/) {}
   // Floating-point operations per pooled voxel (a multiply-add counts 2).
   virtual double flops_per_voxel() const = 0;
   int64_t descriptor_channels() const { return D_; }
@@ -33,5 +38,15 @@ class DensityModel {
 // (told apart by the checkpoint's keys). A wrong checkpoint is refused with
 // the list of missing, mis-shaped and unexpected keys.
 std::unique_ptr<DensityModel> load_density_model(const std::filesystem::path& checkpoint, const std::string& model);
+
+struct DensityShape {
+  int64_t descriptor = 32, condition = 0;  // D, Dc
+  int64_t hidden = 64;                     // conditional Gaussian heads / coupling nets
+  int64_t blocks = 64;                     // Glow
+};
+// A model of `kind` taking its weights from `w` (the tensors themselves: a
+// trainer's parameters keep their gradients).
+std::unique_ptr<DensityModel> make_density_model(torch_support::WeightReader& w, const std::string& kind,
+                                                 const DensityShape& shape);
 
 }  // namespace screener::density

@@ -65,7 +65,7 @@ std::unique_ptr<Network> load_network(const NetworkOptions& o) {
 void declare_network_params(StageSpec& spec, const std::string& out_key, int64_t out_default) {
   spec.text("checkpoint", "", "state_dict (torch.save) or TorchScript file; required");
   spec.choice("format", {"auto", "state_dict", "torchscript"}, "auto", "Checkpoint kind; auto looks inside the file");
-  spec.choice("size", {"tiny", "small", "base"}, "base", "UNet size of a state_dict checkpoint");
+  spec.choice("size", {"micro", "tiny", "small", "base"}, "base", "UNet size of a state_dict checkpoint (micro: ours, not official)");
   spec.integer(out_key, out_default, "Output channels per voxel").range(1, 4096);
   declare_device_params(spec);
 }

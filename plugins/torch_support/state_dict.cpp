@@ -64,6 +64,7 @@ WeightReader::WeightReader(StateDict weights, fs::path file, std::function<bool(
 at::Tensor WeightReader::take(const std::string& key, at::IntArrayRef shape) {
   taken_[key] = true;
   auto it = weights_.find(key);
+  if (it == weights_.end() && maker_) it = weights_.emplace(key, maker_(key, shape)).first;
   if (it == weights_.end()) {
     missing_.push_back(key + " " + shape_str(shape));
     return at::zeros(shape);

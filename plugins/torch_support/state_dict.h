@@ -30,6 +30,12 @@ class WeightReader {
   WeightReader(StateDict weights, std::filesystem::path file,
                std::function<bool(const std::string&)> ignore = [](const std::string&) { return false; });
 
+  // Makes the tensor of a missing key instead of recording it as missing:
+  // how a trainer gets fresh parameters from the model's own loading code.
+  using Maker = std::function<at::Tensor(const std::string& key, at::IntArrayRef shape)>;
+  void make_missing_with(Maker maker) { maker_ = std::move(maker); }
+  const StateDict& weights() const { return weights_; }
+
   // The tensor under `key`, which must have `shape` (float32 on the CPU).
   // A problem is recorded and an empty tensor of `shape` returned.
   at::Tensor take(const std::string& key, at::IntArrayRef shape);
@@ -45,6 +51,7 @@ class WeightReader {
   StateDict weights_;
   std::filesystem::path file_;
   std::function<bool(const std::string&)> ignore_;
+  Maker maker_;
   std::map<std::string, bool> taken_;
   std::vector<std::string> missing_, misshaped_;
 };

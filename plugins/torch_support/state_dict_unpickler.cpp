@@ -263,6 +263,8 @@ class Reader {
       if (args->items.empty() || !args->items[0]->as<at::Tensor>()) throw Error("malformed parameter in the pickle");
       return args->items[0];
     }
+    // torch::pickle_save (our trainers' checkpoints) tags a typed Dict with its type: the dict itself.
+    if (g->name == "torch.jit._pickle.restore_type_tag" && !args->items.empty()) return args->items[0];
     throw Error("the pickle holds an object of type " + g->name + ", which a state_dict reader cannot build");
   }
 

@@ -26,16 +26,19 @@ at::Tensor fit_to(at::Tensor x, const at::Tensor& like) {
 std::vector<int64_t> doubled(const at::Tensor& x) { return {2 * x.size(2), 2 * x.size(3), 2 * x.size(4)}; }
 
 at::Tensor linear(const at::Tensor& x, WeightReader& w, const std::string& key, int64_t out, int64_t in) {
-  return at::linear(x, w.take(key + ".weight", {out, in}), w.take(key + ".bias", {out}));
+  const at::Tensor weight = w.take(key + ".weight", {out, in});
+  return at::linear(x.to(weight.device()), weight, w.take(key + ".bias", {out}));
 }
 
 }  // namespace
 
 UNetSize unet_size(const std::string& name) {
+  // Not an official size: small enough to train on a CPU and to ship in the repository.
+  if (name == "micro") return {{8, 16, 24, 32, 32, 32}, 128};
   if (name == "tiny") return {{8, 16, 32, 64, 128, 256}, 512};
   if (name == "small") return {{12, 24, 48, 96, 192, 384}, 768};
   if (name == "base") return {{16, 32, 64, 128, 256, 512}, 1024};
-  throw Error("UNet size '" + name + "': expected tiny, small or base");
+  throw Error("UNet size '" + name + "': expected micro, tiny, small or base");
 }
 
 bool is_discarded_attention_key(const std::string& key) {

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 
 SIZES = {
     # size: (widths w0..w5, time-embedding width E)
+    "micro": ((8, 16, 24, 32, 32, 32), 128),  # ours, not official: a CPU-sized model
     "tiny": ((8, 16, 32, 64, 128, 256), 512),
     "small": ((12, 24, 48, 96, 192, 384), 768),
     "base": ((16, 32, 64, 128, 256, 512), 1024),
