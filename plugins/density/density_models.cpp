@@ -205,6 +205,15 @@ std::string detect(const WeightReader& w, const std::filesystem::path& file) {
 
 }  // namespace
 
+at::Tensor pool_maps(const at::Tensor& x, at::IntArrayRef pool) {
+  if (x.size(1) == 0) {
+    auto shape = x.sizes().vec();
+    for (std::size_t a = 0; a < 3; ++a) shape[2 + a] /= pool[a];
+    return at::empty(shape, x.options());
+  }
+  return at::avg_pool3d(x, pool, pool);
+}
+
 std::unique_ptr<DensityModel> make_density_model(WeightReader& w, const std::string& kind, const DensityShape& s) {
   if (kind == "gaussian") return std::make_unique<Gaussian>(w, s.descriptor);
   if (kind == "conditional_gaussian") return std::make_unique<ConditionalGaussian>(w, s.descriptor, s.condition, s.hidden);

@@ -39,6 +39,10 @@ class DensityModel {
 // the list of missing, mis-shaped and unexpected keys.
 std::unique_ptr<DensityModel> load_density_model(const std::filesystem::path& checkpoint, const std::string& model);
 
+// Average pooling with kernel = stride = `pool` of (B, C, h, w, s) maps, in
+// their own precision; C = 0 (condition_none) gives an empty map of the pooled size.
+at::Tensor pool_maps(const at::Tensor& x, at::IntArrayRef pool);
+
 struct DensityShape {
   int64_t descriptor = 32, condition = 0;  // D, Dc
   int64_t hidden = 64;                     // conditional Gaussian heads / coupling nets

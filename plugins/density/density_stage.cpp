@@ -52,22 +52,14 @@ class DensityStage final : public Stage {
       conditions.push_back(&in->payload<Patch>("conditions"));
     }
     // Pooled first, in the descriptors' precision, then widened: no full-size float copy.
-    const auto y = pooled(stack_patches(descriptors, device_.device)).to(at::kFloat);
-    const auto c = pooled(stack_patches(conditions, device_.device)).to(at::kFloat);
+    const auto y = density::pool_maps(stack_patches(descriptors, device_.device), pool_).to(at::kFloat);
+    const auto c = density::pool_maps(stack_patches(conditions, device_.device), pool_).to(at::kFloat);
     check_channels(y.size(1), c.size(1));
     const at::Tensor nll = model_->nll(y, c).to(at::kCPU);
     for (std::size_t i = 0; i < batch.size(); ++i) out[i]->emit("nll", patch_like(*descriptors[i], nll[int64_t(i)]));
   }
 
  private:
-  at::Tensor pooled(const at::Tensor& x) const {
-    if (x.size(1) == 0) {
-      auto shape = x.sizes().vec();
-      for (int a = 0; a < 3; ++a) shape[std::size_t(2 + a)] /= pool_[std::size_t(a)];
-      return at::empty(shape, x.options());
-    }
-    return at::avg_pool3d(x, pool_, pool_);
-  }
 
   void check_channels(int64_t D, int64_t Dc) const {
     if (D != model_->descriptor_channels())

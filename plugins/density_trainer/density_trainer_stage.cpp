@@ -52,22 +52,24 @@ class DensityTrainerStage final : public Stage {
   }
 
   void process(const Inputs& in, Emitter&) override {
-    at::Tensor y = pooled(to_aten(in.payload<Patch>("descriptors").data, device_).unsqueeze(0));
-    at::Tensor c = pooled(to_aten(in.payload<Patch>("conditions").data, device_).unsqueeze(0));
+    const auto pool_of = [&](const char* port) {
+      return density::pool_maps(to_aten(in.payload<Patch>(port).data, device_).unsqueeze(0), pool_).to(at::kFloat);
+    };
+    const at::Tensor y = pool_of("descriptors"), c = pool_of("conditions");
     const uint64_t key = in.study().serial << 20 | uint64_t(in.first().index & 0xFFFFF);
     std::lock_guard lock(mu_);
     ++seen_;
     // Reservoir sampling keyed by the patch, not the arrival order: which
     // patches are kept does not depend on timing.
     if (int64_t(kept_.size()) >= max_patches_) {
-      const uint64_t rank = mix(key);
+      const uint64_t rank = mix64(key);
       auto worst = std::prev(order_.end());
       if (rank >= worst->first) return;
       kept_.erase(worst->second);
       order_.erase(worst);
     }
     kept_[key] = {y.squeeze(0).to(at::kCPU, at::kHalf), c.squeeze(0).to(at::kCPU, at::kHalf)};
-    order_.emplace(mix(key), key);
+    order_.emplace(mix64(key), key);
   }
 
   std::vector<fs::path> finish(const RunCompletion&) override {
@@ -130,21 +132,6 @@ class DensityTrainerStage final : public Stage {
   struct Features {
     at::Tensor y, c;  // pooled, float16 on the host
   };
-
-  static uint64_t mix(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-
-  at::Tensor pooled(const at::Tensor& x) const {
-    if (x.size(1) == 0) {
-      auto shape = x.sizes().vec();
-      for (std::size_t a = 0; a < 3; ++a) shape[2 + a] /= pool_[a];
-      return at::empty(shape, x.options());
-    }
-    return at::avg_pool3d(x.to(at::kFloat), pool_, pool_);
-  }
 
   // `count` patches drawn by step `step`'s generator, with the training noise.
   std::pair<at::Tensor, at::Tensor> sample(const std::vector<const Features*>& bank, int64_t step, int64_t count) {

@@ -40,6 +40,15 @@ itk::ImageIOBase::Pointer io_for(const std::filesystem::path& file) {
   throw InputError("'" + file.string() + "' is not a NIfTI, NRRD or MetaImage file");
 }
 
+// A volume as read: on grid `g`, its history starting there.
+std::shared_ptr<Volume> read_volume(const Geometry& g, Tensor voxels) {
+  auto volume = std::make_shared<Volume>();
+  volume->geometry = g;
+  volume->voxels = std::move(voxels);
+  volume->history = {{"", "read", g}};
+  return volume;
+}
+
 // Reads `file` as an ITK image of pixel type T and hands it to `take`, which
 // copies what it needs; the ITK buffer is released on return.
 template <class T, class Take>
@@ -62,11 +71,7 @@ std::shared_ptr<Volume> read_as(const std::filesystem::path& file, itk::ImageIOB
     g.origin[d] = image->GetOrigin()[d];
     for (unsigned r = 0; r < 3; ++r) g.direction[r][d] = image->GetDirection()[r][d];
   }
-  auto volume = std::make_shared<Volume>();
-  volume->geometry = g;
-  volume->voxels = take(image->GetBufferPointer(), g.size);
-  volume->history = {{"", "read", g}};
-  return volume;
+  return read_volume(g, take(image->GetBufferPointer(), g.size));
 }
 
 // ITK's buffer has dimension 0 fastest; ours axis 2: a transpose of axes 0
@@ -228,11 +233,7 @@ std::shared_ptr<Volume> read_map(const std::filesystem::path& file) {
       float* out = t.data<float>();
       return [out](int64_t i, double v) { out[i] = float(v); };
     });
-    auto volume = std::make_shared<Volume>();
-    volume->geometry = g;
-    volume->voxels = std::move(t);
-    volume->history = {{"", "read", g}};
-    return volume;
+    return read_volume(g, std::move(t));
   }
   auto io = information(file);
   return read_as<float>(file, io, [](const float* src, const Index3& n) {
@@ -250,11 +251,7 @@ std::shared_ptr<Volume> read_mask(const std::filesystem::path& file) {
       uint8_t* out = t.data<uint8_t>();
       return [out](int64_t i, double v) { out[i] = uint8_t(v != 0.0); };
     });
-    auto volume = std::make_shared<Volume>();
-    volume->geometry = g;
-    volume->voxels = std::move(t);
-    volume->history = {{"", "read", g}};
-    return volume;
+    return read_volume(g, std::move(t));
   }
   auto io = information(file);
   using C = itk::IOComponentEnum;

@@ -168,7 +168,7 @@ class SslTrainerStage final : public Stage {
     std::vector<at::Tensor> views, second, first_index, second_index;
     for (int64_t k = 0; k < crop_pairs_; ++k) {
       const int64_t pick = at::randint(int64_t(pool.size()), {1}, gen).item<int64_t>();
-      auto pair = ssl::sample_view_pair(pool[std::size_t(pick)].to(at::kFloat), views_, gen);
+      auto pair = ssl::sample_view_pair(pool[std::size_t(pick)], views_, gen);
       views.push_back(pair.first), second.push_back(pair.second);
       first_index.push_back(pair.first_index.to(device_)), second_index.push_back(pair.second_index.to(device_));
     }

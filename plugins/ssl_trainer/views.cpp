@@ -36,7 +36,8 @@ at::Tensor blur(const at::Tensor& x, double sigma) {
 at::Tensor resized_crop(const at::Tensor& volume, const Box& box, const std::array<int64_t, 3>& roi) {
   at::Tensor c = volume;
   for (int64_t a = 0; a < 3; ++a) c = c.narrow(a, box.start[std::size_t(a)], box.size[std::size_t(a)]);
-  return at::upsample_trilinear3d(c.unsqueeze(0).unsqueeze(0), {roi[0], roi[1], roi[2]}, false).squeeze(0);
+  // Widened after cropping: a cached float16 study is never converted whole.
+  return at::upsample_trilinear3d(c.to(at::kFloat).unsqueeze(0).unsqueeze(0), {roi[0], roi[1], roi[2]}, false).squeeze(0);
 }
 
 at::Tensor block_mask(const ViewOptions& o, at::Generator& gen) {

@@ -26,7 +26,7 @@ struct ViewPair {
   at::Tensor first_index, second_index;  // (positives) flat voxel indices into roi
 };
 
-// `volume`: (H, W, S) float on the CPU, intensities in [0, 1]. Every draw
+// `volume`: (H, W, S) float32 or float16 on the CPU, intensities in [0, 1]. Every draw
 // comes from `gen`.
 ViewPair sample_view_pair(const at::Tensor& volume, const ViewOptions& options, at::Generator& gen);
 

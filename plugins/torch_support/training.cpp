@@ -35,12 +35,14 @@ StateDict under_prefix(const StateDict& d, const std::string& prefix) {
 
 }  // namespace
 
-at::Generator step_generator(uint64_t seed, int64_t step) {
-  // SplitMix-style mixing: neighbouring steps get unrelated streams.
-  uint64_t z = seed * 0x9E3779B97F4A7C15ull + uint64_t(step) + 0x632BE59BD9B4E019ull;
+uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return at::make_generator<at::CPUGeneratorImpl>(z ^ (z >> 31));
+  return z ^ (z >> 31);
+}
+
+at::Generator step_generator(uint64_t seed, int64_t step) {
+  return at::make_generator<at::CPUGeneratorImpl>(mix64(seed * 0x9E3779B97F4A7C15ull + uint64_t(step) + 0x632BE59BD9B4E019ull));
 }
 
 StateDict initial_parameters(const std::function<void(WeightReader&)>& build, const Initialisation& init) {

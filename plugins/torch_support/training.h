@@ -91,6 +91,8 @@ TrainingState load_training_state(const std::filesystem::path& file);
 // Deterministic per-step randomness: the same (seed, step) gives the same
 // draws whatever happened before (what makes a resumed run identical).
 at::Generator step_generator(uint64_t seed, int64_t step);
+// SplitMix64's finaliser: unrelated outputs for neighbouring inputs.
+uint64_t mix64(uint64_t z);
 
 }  // namespace screener::torch_support
 
