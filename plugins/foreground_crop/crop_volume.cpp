@@ -18,8 +18,8 @@ template <class T> std::optional<Box> box_of(const Volume& in, const Index3& blo
   return foreground_box(in.voxels.data<T>(), in.geometry.size, block, threshold);
 }
 
-template <class T> std::vector<uint8_t> mask_of(const Volume& in, double threshold) {
-  return body_mask(in.voxels.data<T>(), in.geometry.size, threshold);
+template <class T> std::vector<uint8_t> mask_of(const Volume& in, double threshold, BodyBorder border) {
+  return body_mask(in.voxels.data<T>(), in.geometry.size, threshold, border);
 }
 }  // namespace
 
@@ -55,8 +55,8 @@ CropResult crop_to_foreground(const Volume& in, const CropOptions& options, cons
 
   if (options.body_mask) {
     // On the whole volume: "the border" is the scanned volume's, not the box's.
-    const auto body = dtype == DType::int16 ? mask_of<int16_t>(in, options.threshold_hu)
-                                            : mask_of<float>(in, options.threshold_hu);
+    const auto body = dtype == DType::int16 ? mask_of<int16_t>(in, options.threshold_hu, options.body_border)
+                                            : mask_of<float>(in, options.threshold_hu, options.body_border);
     Tensor mask = Tensor::zeros(shape, DType::uint8);
     copy_box(body.data(), size, *box, 1, mask.raw());
     result.body_mask = in.derive(stage_id, "body_mask", grid, std::move(mask));

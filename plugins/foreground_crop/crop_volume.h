@@ -12,6 +12,7 @@ struct CropOptions {
   double block_mm = 5.0;
   double threshold_hu = -500.0;  // foreground: HU >= threshold; air: HU < threshold
   bool body_mask = false;
+  BodyBorder body_border = BodyBorder::volume;
 };
 
 struct CropResult {

@@ -55,7 +55,8 @@ std::optional<Box> foreground_box(const T* hu, const Index3& size, const Index3&
   return box;
 }
 
-template <class T> std::vector<uint8_t> body_mask(const T* hu, const Index3& size, double threshold) {
+template <class T>
+std::vector<uint8_t> body_mask(const T* hu, const Index3& size, double threshold, BodyBorder border) {
   const int64_t n = size[0] * size[1] * size[2];
   const int64_t stride[3] = {size[1] * size[2], size[2], 1};
   std::vector<uint8_t> body(std::size_t(n), 1);
@@ -73,7 +74,7 @@ template <class T> std::vector<uint8_t> body_mask(const T* hu, const Index3& siz
       const int64_t row = i * stride[0] + j * stride[1];
       if (side) {
         for (int64_t k = 0; k < size[2]; ++k) visit(row + k);
-      } else {
+      } else if (border == BodyBorder::volume) {
         visit(row);
         visit(row + size[2] - 1);
       }
@@ -108,7 +109,7 @@ void copy_box(const void* volume, const Index3& size, const Box& box, std::size_
 
 template std::optional<Box> foreground_box<float>(const float*, const Index3&, const Index3&, double);
 template std::optional<Box> foreground_box<int16_t>(const int16_t*, const Index3&, const Index3&, double);
-template std::vector<uint8_t> body_mask<float>(const float*, const Index3&, double);
-template std::vector<uint8_t> body_mask<int16_t>(const int16_t*, const Index3&, double);
+template std::vector<uint8_t> body_mask<float>(const float*, const Index3&, double, BodyBorder);
+template std::vector<uint8_t> body_mask<int16_t>(const int16_t*, const Index3&, double, BodyBorder);
 
 }  // namespace screener::foreground_crop

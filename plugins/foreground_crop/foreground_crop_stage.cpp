@@ -12,12 +12,15 @@ class ForegroundCropStage final : public Stage {
     spec.input("volume", payload_type::volume, "CT in HU, float32 or int16, one channel");
     spec.output("volume", payload_type::volume, "The foreground box of the volume, same dtype");
     spec.output("body_mask", payload_type::volume,
-                "uint8 on the cropped grid: 1 inside the body (not air connected to the volume border); "
+                "uint8 on the cropped grid: 1 inside the body (not air connected to the border); "
                 "only emitted when body_mask is true");
     spec.number("block_mm", 5.0, "Block edge in mm; blocks are ceil(block_mm / spacing) voxels per axis")
         .range(0.001, 1000);
     spec.number("threshold_hu", -500.0, "Foreground: HU >= threshold; air: HU < threshold");
     spec.flag("body_mask", false, "Also emit the body mask on the 'body_mask' port");
+    spec.choice("body_border", {"volume", "sides"}, "volume",
+                "Air connected to which faces is outside the body: all six (SPEC), or only the sides of the slices "
+                "(a lung cut by the scan range stays body)");
     spec.concurrency(Concurrency::unlimited());
   }
 
@@ -25,6 +28,8 @@ class ForegroundCropStage final : public Stage {
     options_.block_mm = ctx.params.get<double>("block_mm");
     options_.threshold_hu = ctx.params.get<double>("threshold_hu");
     options_.body_mask = ctx.params.get<bool>("body_mask");
+    options_.body_border =
+        ctx.params.get<std::string>("body_border") == "sides" ? BodyBorder::sides : BodyBorder::volume;
   }
 
   void process(const Inputs& in, Emitter& out) override {

@@ -1,7 +1,8 @@
 """Oracle for the foreground crop and the body mask (SPEC §1.1, §1.5).
-python3 foreground_crop_oracle.py volume.npy S0 S1 S2 BLOCK_MM THRESHOLD box.npy [mask.npy]
+python3 foreground_crop_oracle.py volume.npy S0 S1 S2 BLOCK_MM THRESHOLD box.npy [mask.npy [volume|sides]]
 box.npy: int64 [start0, start1, start2, stop0, stop1, stop2], all -1 when there is
-no foreground. mask.npy: uint8 body mask of the whole volume (not cropped)."""
+no foreground. mask.npy: uint8 body mask of the whole volume (not cropped); its
+border is all six faces (volume, the default) or the four faces of axes 0 and 1 (sides)."""
 import sys
 
 import numpy as np
@@ -13,11 +14,14 @@ block_mm = float(sys.argv[5])
 threshold = float(sys.argv[6])
 box_path = sys.argv[7]
 mask_path = sys.argv[8] if len(sys.argv) > 8 else None
+border_faces = sys.argv[9] if len(sys.argv) > 9 else "volume"
 
 # Body: not air that is connected to the border.
 if mask_path:
     labels, _ = ndimage.label(hu < threshold)  # default structure: 6-connectivity
-    faces = [labels[0], labels[-1], labels[:, 0], labels[:, -1], labels[:, :, 0], labels[:, :, -1]]
+    faces = [labels[0], labels[-1], labels[:, 0], labels[:, -1]]
+    if border_faces == "volume":
+        faces += [labels[:, :, 0], labels[:, :, -1]]
     border = np.unique(np.concatenate([f.ravel() for f in faces]))
     border = border[border != 0]
     body = ~np.isin(labels, border)

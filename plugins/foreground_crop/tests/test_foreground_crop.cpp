@@ -52,7 +52,7 @@ struct Reference {
 
 template <class T>
 Reference oracle(const std::vector<T>& hu, const Index3& n, const Vec3& spacing, double block_mm, double threshold,
-                 bool with_mask) {
+                 bool with_mask, const std::string& border = "volume") {
   const fs::path dir = fs::temp_directory_path() / ("fgcrop-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   test::save_npy(dir / "hu.npy", hu.data(), {n[0], n[1], n[2]});
@@ -66,7 +66,10 @@ Reference oracle(const std::vector<T>& hu, const Index3& n, const Vec3& spacing,
   args.push_back(std::to_string(block_mm));
   args.push_back(std::to_string(threshold));
   args.push_back((dir / "box.npy").string());
-  if (with_mask) args.push_back((dir / "mask.npy").string());
+  if (with_mask) {
+    args.push_back((dir / "mask.npy").string());
+    args.push_back(border);
+  }
   test::run_python(PLUGIN_TEST_DIR "/foreground_crop_oracle.py", args);
   Reference ref;
   for (double v : test::load_npy(dir / "box.npy").as_double()) ref.box.push_back(int64_t(v));
@@ -144,6 +147,39 @@ TEST(ForegroundCrop, MaskOfARandomAirMazeMatchesScipy) {
   EXPECT_EQ(differing, 0);
   EXPECT_GT(enclosed, 0);
   EXPECT_GT(outside, 0);
+}
+
+TEST(ForegroundCrop, SidesBorderKeepsALungCutByTheScanRangeAndMatchesScipy) {
+  // A trunk along axis 2 with a lung running through every slice, as when the
+  // scan range cuts it: the lung touches the first and last slice faces only.
+  const Index3 n{40, 44, 21};
+  std::vector<int16_t> hu(std::size_t(n[0] * n[1] * n[2]));
+  int64_t lung = 0;
+  for (int64_t a = 0; a < n[0]; ++a)
+    for (int64_t b = 0; b < n[1]; ++b)
+      for (int64_t c = 0; c < n[2]; ++c) {
+        const double x = (a - 19.5) / 16.0, y = (b - 21.5) / 18.0, lx = (a - 17.0) / 5.0, ly = (b - 14.0) / 6.0;
+        int16_t v = -1000;
+        if (x * x + y * y < 1) v = lx * lx + ly * ly < 1 ? int16_t(-850) : int16_t(40);
+        lung += v == -850;
+        hu[std::size_t((a * n[1] + b) * n[2] + c)] = v;
+      }
+  const auto whole = body_mask(hu.data(), n, -500.0, BodyBorder::volume);
+  const auto sides = body_mask(hu.data(), n, -500.0, BodyBorder::sides);
+  const auto ref = oracle(hu, n, {1, 1, 1}, 5.0, -500.0, true, "sides");
+  ASSERT_EQ(sides.size(), ref.mask.size());
+  int64_t differing = 0, lung_in_whole = 0, lung_in_sides = 0, outside_air_in_sides = 0;
+  for (std::size_t i = 0; i < sides.size(); ++i) {
+    differing += sides[i] != uint8_t(ref.mask[i]);
+    lung_in_whole += whole[i] && hu[i] == -850;
+    lung_in_sides += sides[i] && hu[i] == -850;
+    outside_air_in_sides += sides[i] && hu[i] == -1000;
+  }
+  EXPECT_EQ(differing, 0) << "voxels differing from scipy.ndimage.label with the sides as border";
+  EXPECT_GT(lung, 0);
+  EXPECT_EQ(lung_in_whole, 0) << "SPEC border: the lung reaches the first slice, so it is outside";
+  EXPECT_EQ(lung_in_sides, lung) << "sides border: the whole lung is body";
+  EXPECT_EQ(outside_air_in_sides, 0) << "the air around the trunk reaches the sides";
 }
 
 TEST(ForegroundCrop, PartialBlocksAtTheFarEndNeverCount) {
