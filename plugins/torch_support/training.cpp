@@ -328,7 +328,8 @@ std::vector<fs::path> Trainer::finish(Json about) {
   about["steps_this_run"] = step_ - first_step_;
   about["seconds_this_run"] = now_seconds() - started_;
   about["parameters"] = parameter_count(model_);
-  about["recent_mean_loss"] = last_mean_loss_;
+  // A resumed run with nothing left to do took no step: no loss of its own.
+  about["recent_mean_loss"] = step_ > first_step_ ? Json(last_mean_loss_) : Json();
   write_file_atomic(file("_training.json"), about.dump(2) + "\n");
   if (step_ < opt_.steps)
     log_(opt_.name + ": stopped at step " + std::to_string(step_) + " of " + std::to_string(opt_.steps) +

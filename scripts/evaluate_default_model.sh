@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The numbers of docs/results.md: the held-out synthetic test set (5 studies
+# with lesions, 3 without; seeds disjoint from the training set's), screened
+# by (a) the bundled model (learned condition), (b) no condition, (c) sin-cos
+# condition, (d) the trivial baseline (local z-score of the preprocessed CT,
+# pipelines/screen.json), each scored by `screener eval`; prints markdown tables,
+# one per protocol and one per lesion kind (scripts/results_by_lesion_kind.py).
+# Usage: scripts/evaluate_default_model.sh [WORK_DIR=out/results]   (about 10 min on 2 cores)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${SCREENER_BIN:-$root/build/bin}
+work=${1:-$root/out/results}
+mkdir -p "$work"
+if [ ! -d "$work/test/dicom" ]; then
+  "$bin/make_demo_dicom" "$work/lesions" 5 2000 3 > /dev/null
+  "$bin/make_demo_dicom" "$work/normal" 3 3000 0 > /dev/null
+  mkdir -p "$work/test/dicom" "$work/test/truth"
+  for d in "$work"/normal/dicom/*; do  # distinct patients: DEMO-000N -> NORMAL-000N
+    id=NORMAL-${d##*-}
+    dcmodify -nb -m PatientID="$id" "$d"/*.dcm > /dev/null
+    mv "$d" "$work/test/dicom/$id"
+    mv "$work/normal/truth/DEMO-${d##*-}.lesions.nii.gz" "$work/test/truth/$id.lesions.nii.gz"
+  done
+  mv "$work"/lesions/dicom/* "$work/test/dicom/" && mv "$work"/lesions/truth/* "$work/test/truth/"
+fi
+/usr/bin/python3 - "$root/pipelines/screen_model.json" "$work" <<'PY'
+import json, sys
+base = json.load(open(sys.argv[1]))
+keep = {"source", "crop", "resample", "window", "clahe", "patcher", "descriptor", "condition", "density",
+        "aggregator", "body", "write_map"}
+for name, condition, density in (("full", None, "models/density.pt"),
+                                 ("sincos", {"plugin": "condition_sincos", "params": {}}, "models/density_sincos.pt"),
+                                 ("none", {"plugin": "condition_none", "params": {}}, "models/density_none.pt")):
+    p = json.loads(json.dumps(base))
+    p["stages"] = [s for s in p["stages"] if s["id"] in keep]
+    p["edges"] = [e for e in p["edges"] if e["from"].split(".")[0] in keep and e["to"].split(".")[0] in keep]
+    for s in p["stages"]:
+        if s["id"] == "condition" and condition:
+            s.update(condition)
+        if s["id"] == "density":
+            s["params"]["checkpoint"] = density
+    json.dump(p, open(f"{sys.argv[2]}/screen_{name}.json", "w"), indent=1)
+PY
+cd "$root"
+# Runs keep a manifest: an interrupted evaluation picks up where it stopped.
+for v in full sincos none; do
+  "$bin/screener" run "$work/screen_$v.json" --input "$work/test/dicom" --output "$work/maps_$v" --threads 2
+done
+"$bin/screener" run pipelines/screen.json --input "$work/test/dicom" --output "$work/maps_baseline" --threads 2
+for v in full sincos none baseline; do  # every voxel, and the official subsampled protocol
+  "$bin/screener" eval --maps "$work/maps_$v" --truth "$work/test/truth" --output "$work/eval_$v"
+  "$bin/screener" eval --maps "$work/maps_$v" --truth "$work/test/truth" --output "$work/eval_subsampled_$v" \
+    --subsample 1000 --seed 0
+done
+/usr/bin/python3 - "$work" <<'PY'
+import json, sys
+names = {"full": "(a) Screener, learned condition", "none": "(b) Screener, no condition",
+         "sincos": "(c) Screener, sin-cos condition", "baseline": "(d) baseline: local z-score"}
+for protocol, prefix in (("every voxel", "eval_"), ("subsampled, 1000 + 1000 voxels per study", "eval_subsampled_")):
+    print(f"\n{protocol}:\n")
+    print("| model | voxel AUROC | AUROC@0.3 | AUPRO@0.3 | AP | sample AUROC |")
+    print("|---|---|---|---|---|---|")
+    for v in ("full", "none", "sincos", "baseline"):
+        m = json.load(open(f"{sys.argv[1]}/{prefix}{v}/eval.json"))["metrics"]
+        f = lambda k: "n/a" if m.get(k) is None else f"{m[k]:.3f}"
+        print(f"| {names[v]} | {f('voxel_auroc')} | {f('auroc_at_max_fpr')} | {f('aupro')} | "
+              f"{f('average_precision')} | {f('sample_auroc')} |")
+PY
+echo; echo "per lesion kind: fraction of each lesion above the study's 95th / 99th body percentile:"; echo
+/usr/bin/python3 "$root/scripts/results_by_lesion_kind.py" "$work"
