@@ -25,9 +25,14 @@ ssl=(--config "$root/pipelines/train_ssl.json" --input "$work/train/dicom" --thr
   --set trainer.positives=2048 --set trainer.expander_width=256 --set trainer.lr=1e-3 --set trainer.warmup_steps=60
   --set trainer.steps=${SSL_STEPS:-600} --set trainer.save_every=100 --set trainer.log_every=20 --set trainer.device=cpu
   --set trainer.seed=1 --set trainer.save_precision=fp16)
-resume() { [ -f "$1" ] && echo --resume || true; }
-"$bin/screener" train descriptor "${ssl[@]}" --output "$work/descriptor" $(resume "$work/descriptor/descriptor_training_state.pt")
-"$bin/screener" train condition "${ssl[@]}" --output "$work/condition" $(resume "$work/condition/condition_training_state.pt")
+# A finished training is kept (a no-op resume would overwrite its summary); an unfinished one resumes.
+train_ssl() {
+  local out=$work/$1
+  grep -qs '"complete": true' "$out/$1_training.json" && return 0
+  "$bin/screener" train "$1" "${ssl[@]}" --output "$out" $([ -f "$out/$1_training_state.pt" ] && echo --resume)
+}
+train_ssl descriptor
+train_ssl condition
 
 # The density configurations of the three conditions (the condition stage swapped, as at inference).
 /usr/bin/python3 - "$root/pipelines/train_density.json" "$work" <<'PY'
