@@ -1,5 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "runner.h"
@@ -267,6 +274,35 @@ TEST(Runner, StaleTemporaryFilesFromAKilledRunAreRemoved) {
   RunReport r = run_pipeline(fan_pipeline(), dir, 1);
   EXPECT_EQ(r.count("done"), 1);
   EXPECT_FALSE(fs::exists(dir / "out" / ".screener-tmp-123-0-4"));
+}
+
+// Shards of one archive share the output directory: a shard starting must not
+// remove what another, still running, is writing.
+TEST(Runner, TemporaryFilesOfLiveWritersAreKept) {
+  TempDir dir;
+  fs::create_directories(dir / "out");
+  char buf[256] = {};
+  ASSERT_EQ(::gethostname(buf, sizeof buf - 1), 0);
+  const std::string host = buf;
+  const auto plain = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'; };
+  ASSERT_TRUE(std::all_of(host.begin(), host.end(), plain)) << "the test builds names for a plain host name";
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ASSERT_GT(dead, 0);
+  ::waitpid(dead, nullptr, 0);
+  const auto name = [&](long pid, const std::string& on) {
+    return dir / "out" / (".screener-tmp-" + std::to_string(pid) + "@" + on + "@0-1-image.nii.gz");
+  };
+  const fs::path live = name(::getpid(), host), gone = name(dead, host), other = name(dead, "another-node"),
+                 old_other = name(dead, "old-node");
+  for (const auto& f : {live, gone, other, old_other}) std::ofstream(f) << "half";
+  fs::last_write_time(old_other, fs::file_time_type::clock::now() - std::chrono::hours(25));
+  RunReport r = run_pipeline(fan_pipeline(), dir, 1);
+  EXPECT_EQ(r.count("done"), 1);
+  EXPECT_TRUE(fs::exists(live)) << "a live process on this host is writing it";
+  EXPECT_FALSE(fs::exists(gone)) << "its writer on this host has exited";
+  EXPECT_TRUE(fs::exists(other)) << "another host's writer, written to recently";
+  EXPECT_FALSE(fs::exists(old_other)) << "another host's, a day without writes";
 }
 
 TEST(Runner, DiscoveryNotesAndDuplicateIdsAreHandled) {

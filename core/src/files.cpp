@@ -1,10 +1,14 @@
 #include "screener/files.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
+#include <chrono>
 #include <cstring>
 #include <random>
 
@@ -29,10 +33,23 @@ std::string sanitize_filename(std::string_view name) {
 }
 
 namespace {
+const std::string& this_host() {
+  static const std::string host = [] {
+    char buf[256] = {};
+    std::string h = ::gethostname(buf, sizeof buf - 1) == 0 ? buf : "";
+    for (auto& c : h)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') c = '_';
+    return h.empty() ? std::string("unknown") : h;
+  }();
+  return host;
+}
+
+// "<pid>@<host>@<counter>-<random>": the writer, then what makes the name unique.
 std::string temp_suffix() {
   static std::atomic<unsigned> counter{0};
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  return std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + std::to_string(rng() % 1000000);
+  return std::to_string(::getpid()) + "@" + this_host() + "@" + std::to_string(counter++) + "-" +
+         std::to_string(rng() % 1000000);
 }
 
 [[noreturn]] void fail(const std::filesystem::path& path, const char* what) {
@@ -44,6 +61,23 @@ std::filesystem::path temporary_beside(const std::filesystem::path& path) {
   return dir / (std::string(kTempPrefix) + temp_suffix() + "-" + path.filename().string());
 }
 }  // namespace
+
+bool is_stale_temp_file(const std::filesystem::path& file) {
+  const std::string name = file.filename().string();
+  if (name.rfind(kTempPrefix, 0) != 0) return false;
+  const std::string_view rest = std::string_view(name).substr(kTempPrefix.size());
+  const auto pid_end = rest.find('@');
+  const auto host_end = pid_end == std::string_view::npos ? pid_end : rest.find('@', pid_end + 1);
+  long pid = 0;
+  if (host_end == std::string_view::npos ||
+      std::from_chars(rest.data(), rest.data() + pid_end, pid).ptr != rest.data() + pid_end || pid <= 0)
+    return true;
+  if (rest.substr(pid_end + 1, host_end - pid_end - 1) == this_host())
+    return ::kill(pid_t(pid), 0) != 0 && errno == ESRCH;
+  std::error_code ec;
+  const auto written = std::filesystem::last_write_time(file, ec);
+  return !ec && std::filesystem::file_time_type::clock::now() - written > std::chrono::hours(24);
+}
 
 void write_atomically(const std::filesystem::path& path,
                       const std::function<void(const std::filesystem::path& temporary)>& write) {

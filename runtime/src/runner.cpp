@@ -395,7 +395,7 @@ void Runner::Impl::clean_stale_temp_files() const {
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(opt_.output_dir, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec))
-    if (it->is_regular_file() && it->path().filename().string().rfind(kTempPrefix, 0) == 0) fs::remove(it->path(), ec);
+    if (it->is_regular_file() && is_stale_temp_file(it->path())) fs::remove(it->path(), ec);
 }
 
 void Runner::Impl::build_graph() {

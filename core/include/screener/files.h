@@ -27,4 +27,11 @@ void write_atomically(const std::filesystem::path& path,
 // removes leftovers (from a killed process) from its output directory.
 inline constexpr std::string_view kTempPrefix = ".screener-tmp-";
 
+// Whether `file` is a temporary file whose writer is gone. Temporary names
+// carry the writer's pid and host: on this host it is gone when the pid is
+// not alive; another host's writer cannot be asked, so its file counts as
+// gone after a day without writes (shards of one archive on several nodes
+// share the output directory). Names without a writer are stale.
+bool is_stale_temp_file(const std::filesystem::path& file);
+
 }  // namespace screener
