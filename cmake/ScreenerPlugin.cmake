@@ -24,16 +24,17 @@ function(screener_add_plugin name)
   endif()
 endfunction()
 
-# screener_add_plugin_test(<name> SOURCES ... [LIBRARIES ...])
+# screener_add_plugin_test(<name> SOURCES ... [LIBRARIES ...] [PROPERTIES ...])
 # A GoogleTest executable for a plugin's own tests/ folder. PLUGIN_TEST_DIR
-# points at that folder (oracle scripts live there).
+# points at that folder (oracle scripts live there). PROPERTIES are added to
+# every discovered test (e.g. FIXTURES_REQUIRED).
 function(screener_add_plugin_test name)
   if(NOT SCREENER_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES;PROPERTIES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE screener::core screener_test_support GTest::gtest_main ${ARG_LIBRARIES})
   target_compile_definitions(${name} PRIVATE PLUGIN_TEST_DIR="${CMAKE_CURRENT_SOURCE_DIR}/tests")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300 ${ARG_PROPERTIES})
 endfunction()

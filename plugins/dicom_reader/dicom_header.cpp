@@ -101,6 +101,8 @@ FrameInfo functional_group_frame(DcmItem* per_frame, DcmItem* shared) {
     }
     if (auto* m = child(group, DCM_PixelMeasuresSequence)) {
       if (auto v = numbers<2>(*m, DCM_PixelSpacing)) info.pixel_spacing = *v;
+      if (auto v = number(*m, DCM_SpacingBetweenSlices)) info.spacing_between_slices = *v;
+      if (auto v = number(*m, DCM_SliceThickness)) info.slice_thickness = *v;
     }
     if (auto* t = child(group, DCM_PixelValueTransformationSequence)) {
       if (auto v = number(*t, DCM_RescaleSlope)) info.slope = *v;
@@ -160,6 +162,8 @@ DicomHeader header_from_dataset(DcmItem& ds, const std::filesystem::path& file, 
     if (auto v = numbers<3>(ds, DCM_ImagePositionPatient)) info.position = *v;
     info.orientation = numbers<6>(ds, DCM_ImageOrientationPatient);
     info.pixel_spacing = numbers<2>(ds, DCM_PixelSpacing);
+    info.spacing_between_slices = number(ds, DCM_SpacingBetweenSlices);
+    info.slice_thickness = number(ds, DCM_SliceThickness);
     if (auto v = number(ds, DCM_RescaleSlope)) info.slope = *v;
     if (auto v = number(ds, DCM_RescaleIntercept)) info.intercept = *v;
     // A classic multi-frame object has one plane for all frames: left without

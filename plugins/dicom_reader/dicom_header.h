@@ -19,6 +19,9 @@ struct FrameInfo {
   std::optional<Vec3> position;                     // ImagePositionPatient
   std::optional<std::array<double, 6>> orientation;  // ImageOrientationPatient
   std::optional<std::array<double, 2>> pixel_spacing;  // row spacing, column spacing
+  // Only a single-slice series needs these: it has no second position to
+  // measure its slice spacing from.
+  std::optional<double> spacing_between_slices, slice_thickness;
   double slope = 1.0;
   double intercept = 0.0;
 };

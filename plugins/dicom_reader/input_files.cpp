@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <optional>
 
 #include "screener/error.h"
 
@@ -73,6 +74,30 @@ void add_listed(const fs::path& list, std::vector<fs::path>& out, const Note& no
   }
 }
 
+// DICOMDIR file IDs are upper case (ISO 9660); media copied by some tools
+// arrive in lower case. Each component is matched exactly first, then
+// ignoring case.
+std::optional<fs::path> resolve_file_id(const fs::path& base, const fs::path& relative) {
+  fs::path current = base;
+  std::error_code ec;
+  for (const auto& component : relative) {
+    if (fs::exists(current / component, ec)) {
+      current /= component;
+      continue;
+    }
+    std::optional<fs::path> match;
+    for (const auto& entry : fs::directory_iterator(current.empty() ? fs::path(".") : current, ec))
+      if (lower(entry.path().filename().string()) == lower(component.string())) {
+        match = entry.path();
+        break;
+      }
+    if (!match) return std::nullopt;
+    current = *match;
+  }
+  if (!fs::is_regular_file(current, ec)) return std::nullopt;
+  return current;
+}
+
 }  // namespace
 
 bool is_itk_image_file(const fs::path& file) {
@@ -95,12 +120,11 @@ std::vector<fs::path> files_of_dicomdir(const fs::path& dicomdir, const Note& no
     for (unsigned long c = 0; record->findAndGetOFString(DCM_ReferencedFileID, component, c).good(); ++c)
       relative /= component.c_str();
     if (relative.empty()) continue;
-    const fs::path file = dicomdir.parent_path() / relative;
-    std::error_code ec;
-    if (fs::is_regular_file(file, ec))
-      files.push_back(file);
+    if (auto file = resolve_file_id(dicomdir.parent_path(), relative))
+      files.push_back(*file);
     else
-      note("skipped '" + file.string() + "' referenced by '" + dicomdir.string() + "': no such file");
+      note("skipped '" + (dicomdir.parent_path() / relative).string() + "' referenced by '" + dicomdir.string() +
+           "': no such file");
   }
   return files;
 }

@@ -53,6 +53,14 @@ void require_same_plane_and_size(const std::vector<Slice>& slices) {
   }
 }
 
+// SpacingBetweenSlices, else SliceThickness, else 1 mm: what a viewer or
+// converter shows for one slice, and what a later resample step relies on.
+double single_slice_spacing(const FrameInfo& info) {
+  for (const auto& value : {info.spacing_between_slices, info.slice_thickness})
+    if (value && *value > 0) return *value;
+  return 1.0;
+}
+
 }  // namespace
 
 SliceStack stack_slices(std::vector<Slice> slices, const StackRules& rules) {
@@ -84,7 +92,7 @@ SliceStack stack_slices(std::vector<Slice> slices, const StackRules& rules) {
   g.size = {slices.front().columns, slices.front().rows, int64_t(slices.size())};
   g.origin = *slices.front().info.position;
   Vec3 slice_axis = normal;
-  double slice_spacing = 1.0;
+  double slice_spacing = single_slice_spacing(slices.front().info);
 
   if (!steps.empty()) {
     auto sorted = steps;

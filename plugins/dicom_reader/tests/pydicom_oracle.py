@@ -46,6 +46,15 @@ def frames_of(ds):
                float(ds.get("RescaleSlope", 1)), float(ds.get("RescaleIntercept", 0)), pixels, ds)
 
 
+def single_slice_spacing(ds):
+    """The documented rule for one slice: SpacingBetweenSlices, else SliceThickness, else 1 mm."""
+    for keyword in ("SpacingBetweenSlices", "SliceThickness"):
+        value = ds.get(keyword)
+        if value not in (None, "") and float(value) > 0:
+            return float(value)
+    return 1.0
+
+
 def main():
     out, paths = sys.argv[1], sys.argv[2:]
     frames = []
@@ -65,7 +74,7 @@ def main():
         hu_slices.append(hu.T)  # (rows, columns) -> (columns, rows)
     volume = np.stack(hu_slices, axis=-1)
     steps = np.diff(positions @ normal)
-    spacing_z = float(np.median(steps)) if len(steps) else 1.0
+    spacing_z = float(np.median(steps)) if len(steps) else single_slice_spacing(frames[0][6])
     ps = [float(v) for v in frames[0][2]]
     direction = np.stack([row, col, normal], axis=1)
     np.save(out + ".npy", np.ascontiguousarray(volume))

@@ -1,6 +1,8 @@
 // What --input can name, and which series are picked.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 
@@ -100,6 +102,24 @@ TEST(Discovery, DicomdirListsTheCtSeriesItReferences) {
 
   const auto any = Reader(Json{{"min_slices", 1}, {"modality", "any"}, {"require_original_primary", false}}).discover(dicomdir);
   EXPECT_GT(any.entries.size(), ct.entries.size());
+}
+
+TEST(Discovery, DicomdirFindsItsFilesAfterACopyLowerCasedTheirNames) {
+  // CD media hold upper-case file IDs; some copy tools write them lower case.
+  TempDir tmp;
+  const fs::path source = pydicom_files() / "dicomdirtests";
+  for (const auto& entry : fs::recursive_directory_iterator(source)) {
+    if (!entry.is_regular_file()) continue;
+    std::string relative = fs::relative(entry.path(), source).string();
+    if (entry.path().filename() != "DICOMDIR")
+      std::transform(relative.begin(), relative.end(), relative.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    fs::create_directories((tmp / relative).parent_path());
+    fs::copy_file(entry.path(), tmp / relative);
+  }
+  ASSERT_TRUE(fs::exists(tmp / "77654033/ct2"));
+  const auto ct = Reader(Json{{"min_slices", 1}}).discover(tmp / "DICOMDIR");
+  ASSERT_EQ(ct.entries.size(), 2u) << ::testing::PrintToString(ct.notes);
+  EXPECT_FALSE(ct.noted("no such file")) << ::testing::PrintToString(ct.notes);
 }
 
 TEST(Discovery, DirectoryHoldingADicomdirIsScannedNotTheDicomdir) {

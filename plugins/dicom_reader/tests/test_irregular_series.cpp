@@ -9,23 +9,6 @@
 using namespace dicom_test;
 using namespace screener;
 
-namespace {
-// Loads the single entry under `input`; returns the InputError's message ("" if none).
-std::string load_error(const fs::path& input, Json params = Json::object()) {
-  Reader reader(std::move(params));
-  const auto found = reader.discover(input);
-  if (found.entries.size() != 1) return "expected one entry, found " + std::to_string(found.entries.size());
-  try {
-    reader.load(found.entries.front());
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("series " + found.entries.front().id), std::string::npos) << e.what();
-    return e.what();
-  }
-  return "";
-}
-
-#define EXPECT_CONTAINS(text, part) EXPECT_NE(std::string(text).find(part), std::string::npos) << (text)
-}  // namespace
 
 TEST(IrregularSeries, MissingMiddleSliceIsAGap) {
   TempDir tmp;

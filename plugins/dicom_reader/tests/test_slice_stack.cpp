@@ -46,6 +46,21 @@ TEST(SliceStack, SortsAlongTheNormalNotByInputOrder) {
   EXPECT_FALSE(stack.tilted);
 }
 
+TEST(SliceStack, SingleSliceTakesSpacingBetweenSlicesThenSliceThicknessThen1mm) {
+  auto slice = axial({4});
+  EXPECT_EQ(stack_slices(slice, {}).geometry.spacing[2], 1.0);
+  slice[0].info.slice_thickness = 3.0;
+  EXPECT_EQ(stack_slices(slice, {}).geometry.spacing[2], 3.0);
+  slice[0].info.spacing_between_slices = 2.5;
+  EXPECT_EQ(stack_slices(slice, {}).geometry.spacing[2], 2.5);
+  slice[0].info.spacing_between_slices = 0.0;  // present but meaningless
+  EXPECT_EQ(stack_slices(slice, {}).geometry.spacing[2], 3.0);
+  // With two slices the positions decide, whatever the tags say.
+  auto pair = axial({0, 1.25});
+  pair[0].info.slice_thickness = 3.0;
+  EXPECT_EQ(stack_slices(pair, {}).geometry.spacing[2], 1.25);
+}
+
 TEST(SliceStack, NormalFollowsTheOrientationNotZ) {
   // Sagittal: rows along +y, columns along -z; normal = y x (-z) = -x.
   auto slices = axial({0, 0, 0});
