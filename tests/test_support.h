@@ -8,28 +8,13 @@
 
 #include "pipeline.h"
 #include "plugin_registry.h"
+#include "temp_dir.h"
 
 namespace testing_support {
 namespace fs = std::filesystem;
 using screener::Json;
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("screener-test-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using TempDir = screener::test::TempDir;
 
 inline const screener::runtime::PluginRegistry& test_plugins() {
   static const auto* reg = [] {

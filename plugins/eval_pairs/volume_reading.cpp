@@ -1,10 +1,5 @@
 #include "volume_reading.h"
 
-#include <itkImage.h>
-#include <itkImageFileReader.h>
-#include <itkMetaImageIO.h>
-#include <itkNiftiImageIO.h>
-#include <itkNrrdImageIO.h>
 #include <nifti1_io.h>
 
 #include <algorithm>
@@ -16,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "itk_images.h"
 #include "screener/error.h"
 
 namespace screener::eval_pairs {
@@ -32,14 +28,6 @@ bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
-itk::ImageIOBase::Pointer io_for(const std::filesystem::path& file) {
-  const std::string name = lower_name(file);
-  if (ends_with(name, ".nii") || ends_with(name, ".nii.gz")) return itk::NiftiImageIO::New().GetPointer();
-  if (ends_with(name, ".nrrd")) return itk::NrrdImageIO::New().GetPointer();
-  if (ends_with(name, ".mha") || ends_with(name, ".mhd")) return itk::MetaImageIO::New().GetPointer();
-  throw InputError("'" + file.string() + "' is not a NIfTI, NRRD or MetaImage file");
-}
-
 // A volume as read: on grid `g`, its history starting there.
 std::shared_ptr<Volume> read_volume(const Geometry& g, Tensor voxels) {
   auto volume = std::make_shared<Volume>();
@@ -53,61 +41,15 @@ std::shared_ptr<Volume> read_volume(const Geometry& g, Tensor voxels) {
 // copies what it needs; the ITK buffer is released on return.
 template <class T, class Take>
 std::shared_ptr<Volume> read_as(const std::filesystem::path& file, itk::ImageIOBase::Pointer io, Take take) {
-  using Image = itk::Image<T, 3>;
-  auto reader = itk::ImageFileReader<Image>::New();
-  reader->SetImageIO(io);
-  reader->SetFileName(file.string());
-  try {
-    reader->Update();
-  } catch (const itk::ExceptionObject& e) {
-    throw InputError("cannot read '" + file.string() + "': " + e.GetDescription());
-  }
-  const Image* image = reader->GetOutput();
-  Geometry g;
-  const auto size = image->GetLargestPossibleRegion().GetSize();
-  for (unsigned d = 0; d < 3; ++d) {
-    g.size[d] = int64_t(size[d]);
-    g.spacing[d] = image->GetSpacing()[d];
-    g.origin[d] = image->GetOrigin()[d];
-    for (unsigned r = 0; r < 3; ++r) g.direction[r][d] = image->GetDirection()[r][d];
-  }
+  const auto image = itk_support::read_image<itk::Image<T, 3>>(file, io);
+  const Geometry g = itk_support::geometry_of(*image);
   return read_volume(g, take(image->GetBufferPointer(), g.size));
-}
-
-// ITK's buffer has dimension 0 fastest; ours axis 2: a transpose of axes 0
-// and 2, in tiles so that every cache line is read and written once.
-template <class In, class Out, class F> void transpose(const In* src, Out* dst, const Index3& n, F f) {
-  constexpr int64_t kTile = 16;
-  const int64_t plane = n[0] * n[1];
-  for (int64_t a0 = 0; a0 < n[0]; a0 += kTile)
-    for (int64_t c0 = 0; c0 < n[2]; c0 += kTile) {
-      const int64_t a1 = std::min(n[0], a0 + kTile), c1 = std::min(n[2], c0 + kTile);
-      for (int64_t b = 0; b < n[1]; ++b)
-        for (int64_t a = a0; a < a1; ++a) {
-          Out* row = dst + (a * n[1] + b) * n[2];
-          const In* col = src + a + n[0] * b;
-          for (int64_t c = c0; c < c1; ++c) row[c] = f(col[c * plane]);
-        }
-    }
-}
-
-itk::ImageIOBase::Pointer information(const std::filesystem::path& file) {
-  auto io = io_for(file);
-  io->SetFileName(file.string());
-  try {
-    io->ReadImageInformation();
-  } catch (const itk::ExceptionObject& e) {
-    throw InputError("cannot read '" + file.string() + "': " + e.GetDescription());
-  }
-  if (io->GetNumberOfDimensions() > 3 || io->GetNumberOfComponents() != 1)
-    throw InputError("'" + file.string() + "' is not a one-channel 2-D or 3-D image");
-  return io;
 }
 
 template <class T> std::shared_ptr<Volume> read_mask_as(const std::filesystem::path& file, itk::ImageIOBase::Pointer io) {
   return read_as<T>(file, io, [](const T* src, const Index3& n) {
     Tensor t = Tensor::zeros({n[0], n[1], n[2]}, DType::uint8);
-    transpose(src, t.data<uint8_t>(), n, [](T v) { return uint8_t(v != T(0)); });
+    itk_support::from_itk_order(src, t.data<uint8_t>(), n, [](T v) { return uint8_t(v != T(0)); });
     return t;
   });
 }
@@ -128,21 +70,6 @@ struct NiftiDeleter {
 struct ZnzCloser {
   void operator()(znzFile f) const { Xznzclose(&f); }
 };
-
-Geometry geometry_of(const itk::ImageIOBase& io) {
-  Geometry g;
-  const unsigned dims = io.GetNumberOfDimensions();
-  for (unsigned d = 0; d < 3; ++d) {
-    g.size[d] = d < dims ? int64_t(io.GetDimensions(d)) : 1;
-    g.spacing[d] = d < dims ? io.GetSpacing(d) : 1.0;
-    g.origin[d] = d < dims ? io.GetOrigin(d) : 0.0;
-    for (unsigned r = 0; r < 3; ++r) {
-      const auto column = d < dims ? io.GetDirection(d) : std::vector<double>();
-      g.direction[r][d] = d < dims ? (r < column.size() ? column[r] : 0.0) : (r == d ? 1.0 : 0.0);
-    }
-  }
-  return g;
-}
 
 // Calls put(target index, value as double after scl_slope/scl_inter) for
 // every voxel, in slabs of slices.
@@ -176,8 +103,8 @@ void stream_voxels(znzFile fp, const nifti_image& nim, const Index3& n, bool swa
 
 template <class Put>
 Geometry read_nifti(const std::filesystem::path& file, Put&& put_factory) {
-  auto io = information(file);
-  const Geometry g = geometry_of(*io);
+  auto io = itk_support::read_image_information(file);
+  const Geometry g = itk_support::geometry_of(*io);
   std::unique_ptr<nifti_image, NiftiDeleter> nim(nifti_image_read(file.c_str(), 0));
   if (!nim) throw InputError("cannot read the NIfTI header of '" + file.string() + "'");
   if (int64_t(nim->nvox) != g.voxel_count() || nim->nx != g.size[0] || nim->ny != g.size[1] ||
@@ -235,10 +162,10 @@ std::shared_ptr<Volume> read_map(const std::filesystem::path& file) {
     });
     return read_volume(g, std::move(t));
   }
-  auto io = information(file);
+  auto io = itk_support::read_image_information(file);
   return read_as<float>(file, io, [](const float* src, const Index3& n) {
     Tensor t = Tensor::zeros({n[0], n[1], n[2]}, DType::float32);
-    transpose(src, t.data<float>(), n, [](float v) { return v; });
+    itk_support::from_itk_order(src, t.data<float>(), n, [](float v) { return v; });
     return t;
   });
 }
@@ -253,7 +180,7 @@ std::shared_ptr<Volume> read_mask(const std::filesystem::path& file) {
     });
     return read_volume(g, std::move(t));
   }
-  auto io = information(file);
+  auto io = itk_support::read_image_information(file);
   using C = itk::IOComponentEnum;
   switch (io->GetComponentType()) {
     case C::UCHAR: return read_mask_as<unsigned char>(file, io);

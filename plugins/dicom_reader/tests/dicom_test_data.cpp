@@ -16,17 +16,6 @@ namespace dicom_test {
 
 fs::path pydicom_files() { return "/usr/lib/python3/dist-packages/pydicom/data/test_files"; }
 
-TempDir::TempDir() {
-  std::random_device random;
-  path_ = fs::temp_directory_path() / ("dicom_reader_test_" + std::to_string(random()));
-  fs::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
-
 void run(const std::string& command) {
   const std::string full = command + " 2>&1";
   FILE* pipe = popen(full.c_str(), "r");

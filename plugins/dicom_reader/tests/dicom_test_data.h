@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "npy.h"
+#include "temp_dir.h"
 #include "screener/screener.h"
 
 namespace dicom_test {
@@ -17,16 +18,7 @@ namespace fs = std::filesystem;
 // From python3-pydicom.
 fs::path pydicom_files();
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using TempDir = screener::test::TempDir;
 
 // Runs a shell command; throws with its output when it fails.
 void run(const std::string& command);

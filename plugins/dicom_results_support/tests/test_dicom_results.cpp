@@ -8,6 +8,7 @@
 
 #include "dicom_results.h"
 #include "npy.h"
+#include "temp_dir.h"
 #include "screener/files.h"
 
 using namespace screener;
@@ -62,11 +63,7 @@ Study dicom_study(const Volume& v, int slices = 5) {
   return study;
 }
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("dicom-results-" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
+using screener::test::TempDir;
 
 // dciodvfy (dicom3tools) prints "Error - ..." for every violation of the IOD.
 std::string dciodvfy_errors(const fs::path& file) {
@@ -112,9 +109,9 @@ TEST(ParametricMap, ValidIodWhosePixelsAndGeometryPydicomReadsBack) {
   options.series.series_description = "Screener anomaly score";
   const auto pm = dicom_results::encode_parametric_map(map, study, options);
   EXPECT_EQ(pm.sop_class_uid, "1.2.840.10008.5.1.4.1.1.30");
-  write_file_atomic(dir.path / "pm.dcm", pm.bytes);
-  EXPECT_EQ(dciodvfy_errors(dir.path / "pm.dcm"), "");
-  check_with_pydicom(dir.path, pm, map, study, "pmap", 0);
+  write_file_atomic(dir.path() / "pm.dcm", pm.bytes);
+  EXPECT_EQ(dciodvfy_errors(dir.path() / "pm.dcm"), "");
+  check_with_pydicom(dir.path(), pm, map, study, "pmap", 0);
 }
 
 TEST(Segmentation, ValidIodWithTheThresholdedVoxelsAndOnlyNonEmptyFrames) {
@@ -129,9 +126,9 @@ TEST(Segmentation, ValidIodWithTheThresholdedVoxelsAndOnlyNonEmptyFrames) {
   options.series.series_description = "Screener anomalies";
   const auto seg = dicom_results::encode_segmentation(map, study, options);
   EXPECT_EQ(seg.sop_class_uid, "1.2.840.10008.5.1.4.1.1.66.4");
-  write_file_atomic(dir.path / "seg.dcm", seg.bytes);
-  EXPECT_EQ(dciodvfy_errors(dir.path / "seg.dcm"), "");
-  check_with_pydicom(dir.path, seg, map, study, "seg", options.threshold);
+  write_file_atomic(dir.path() / "seg.dcm", seg.bytes);
+  EXPECT_EQ(dciodvfy_errors(dir.path() / "seg.dcm"), "");
+  check_with_pydicom(dir.path(), seg, map, study, "seg", options.threshold);
 }
 
 TEST(Segmentation, AnEmptyResultStillHasOneFrame) {
@@ -141,9 +138,9 @@ TEST(Segmentation, AnEmptyResultStillHasOneFrame) {
   dicom_results::SegmentationOptions options;
   options.threshold = 1e9;
   const auto seg = dicom_results::encode_segmentation(map, study, options);
-  write_file_atomic(dir.path / "seg.dcm", seg.bytes);
-  EXPECT_EQ(dciodvfy_errors(dir.path / "seg.dcm"), "");
-  check_with_pydicom(dir.path, seg, map, study, "seg", options.threshold);
+  write_file_atomic(dir.path() / "seg.dcm", seg.bytes);
+  EXPECT_EQ(dciodvfy_errors(dir.path() / "seg.dcm"), "");
+  check_with_pydicom(dir.path(), seg, map, study, "seg", options.threshold);
 }
 
 TEST(DicomResults, ANonDicomStudyIsRefusedByName) {
@@ -168,9 +165,9 @@ TEST(DicomResults, FramesBetweenTheSourceSlicesDeriveFromTheSlicesTheyCover) {
   map.geometry.origin[2] += 1.0;
   map.geometry.spacing[2] = 5.0;
   const auto pm = dicom_results::encode_parametric_map(map, study, {});
-  write_file_atomic(dir.path / "pm.dcm", pm.bytes);
-  EXPECT_EQ(dciodvfy_errors(dir.path / "pm.dcm"), "");
-  check_with_pydicom(dir.path, pm, map, study, "pmap", 0);
+  write_file_atomic(dir.path() / "pm.dcm", pm.bytes);
+  EXPECT_EQ(dciodvfy_errors(dir.path() / "pm.dcm"), "");
+  check_with_pydicom(dir.path(), pm, map, study, "pmap", 0);
 }
 
 TEST(DicomResults, PercentileAboveTheMinimumIsNumpys) {
@@ -182,11 +179,11 @@ TEST(DicomResults, PercentileAboveTheMinimumIsNumpys) {
     state = state * 1664525u + 1013904223u;
     p[i] = i % 4 == 0 ? -7.0f : float(state >> 8) / float(1 << 24);  // a quarter "outside the body"
   }
-  test::save_npy(dir.path / "map.npy", p, {9, 7, 5});
+  test::save_npy(dir.path() / "map.npy", p, {9, 7, 5});
   for (double q : {0.0, 12.5, 50.0, 99.5, 100.0}) {
     char ours[64];
     std::snprintf(ours, sizeof ours, "%.9g", dicom_results::percentile_above_minimum(map, q));
-    test::run_python(PLUGIN_TEST_DIR "/percentile_oracle.py", {(dir.path / "map.npy").string(), std::to_string(q), ours});
+    test::run_python(PLUGIN_TEST_DIR "/percentile_oracle.py", {(dir.path() / "map.npy").string(), std::to_string(q), ours});
   }
   Volume flat = oblique_map();
   std::fill(flat.voxels.data<float>(), flat.voxels.data<float>() + flat.voxels.numel(), 2.0f);

@@ -15,6 +15,7 @@
 #include "dicom_results.h"
 #include "nifti_io.h"
 #include "npy.h"
+#include "temp_dir.h"
 #include "screener/screener.h"
 #include "seg_reading.h"
 #include "truth_matching.h"
@@ -28,15 +29,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("eval-pairs-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using screener::test::TempDir;
 
 void touch(const fs::path& p) {
   fs::create_directories(p.parent_path());
@@ -138,7 +131,7 @@ std::unique_ptr<SourceStage> make_source(const fs::path& truth, const std::strin
 
 TEST(TruthMatching, TheThreeRulesAndTheirAmbiguities) {
   TempDir t;
-  const fs::path d = t.path;
+  const fs::path d = t.path();
   touch(d / "A.nii.gz");                        // rule 1
   touch(d / "B" / "mask.nii.gz");               // rule 2, image
   touch(d / "B" / "notes.txt");                 //   (not a mask file: ignored)
@@ -215,7 +208,7 @@ TEST(TruthMatching, TheThreeRulesAndTheirAmbiguities) {
 
 TEST(EvalPairsSource, DiscoversStudiesWithMapAndMaskAndNotesTheRest) {
   TempDir t;
-  const fs::path maps = t.path / "maps", truth = t.path / "truth";
+  const fs::path maps = t.path() / "maps", truth = t.path() / "truth";
   touch(maps / "P1_20240101_S1" / "score.nii.gz");
   touch(maps / "P2_20240101_S1" / "score.nrrd");
   touch(maps / "P3_20240101_S1" / "score.nii.gz");  // no mask
@@ -238,8 +231,8 @@ TEST(EvalPairsSource, DiscoversStudiesWithMapAndMaskAndNotesTheRest) {
   EXPECT_NE(notes[0].find("P3_20240101_S1: no ground-truth mask"), std::string::npos) << notes[0];
   EXPECT_NE(notes[0].find("not counted"), std::string::npos) << notes[0];
   EXPECT_NE(notes[1].find("has no score.nii.gz"), std::string::npos) << notes[1];
-  EXPECT_THROW(source->discover((t.path / "nothing").string(), [](const std::string&) {}), Error);
-  EXPECT_THROW(make_source(t.path / "no-truth")->discover(maps.string(), [](const std::string&) {}), Error);
+  EXPECT_THROW(source->discover((t.path() / "nothing").string(), [](const std::string&) {}), Error);
+  EXPECT_THROW(make_source(t.path() / "no-truth")->discover(maps.string(), [](const std::string&) {}), Error);
 }
 
 TEST(EvalPairsReading, MapsAndMasksKeepValuesAndGeometry) {
@@ -247,8 +240,8 @@ TEST(EvalPairsReading, MapsAndMasksKeepValuesAndGeometry) {
   const Geometry g = oblique_grid(5);
   std::vector<float> values(std::size_t(g.voxel_count()));
   for (std::size_t i = 0; i < values.size(); ++i) values[i] = float(i) * 0.37f - 20.0f;
-  nifti::write_volume(float_volume(g, values), t.path / "score.nii.gz");
-  const auto map = read_map(t.path / "score.nii.gz");
+  nifti::write_volume(float_volume(g, values), t.path() / "score.nii.gz");
+  const auto map = read_map(t.path() / "score.nii.gz");
   ASSERT_EQ(map->voxels.dtype(), DType::float32);
   EXPECT_TRUE(std::equal(values.begin(), values.end(), map->voxels.data<float>()));
   EXPECT_EQ(map->geometry.size, g.size);
@@ -260,8 +253,8 @@ TEST(EvalPairsReading, MapsAndMasksKeepValuesAndGeometry) {
   // A float mask: nonzero (0.5, -2) is positive.
   std::vector<float> fmask(values.size(), 0.0f);
   fmask[3] = 0.5f, fmask[100] = -2.0f, fmask[200] = 1.0f;
-  nifti::write_volume(float_volume(g, fmask), t.path / "m.nii.gz");
-  const auto mask = read_mask(t.path / "m.nii.gz");
+  nifti::write_volume(float_volume(g, fmask), t.path() / "m.nii.gz");
+  const auto mask = read_mask(t.path() / "m.nii.gz");
   ASSERT_EQ(mask->voxels.dtype(), DType::uint8);
   const uint8_t* m = mask->voxels.data<uint8_t>();
   for (std::size_t i = 0; i < fmask.size(); ++i) EXPECT_EQ(m[i], fmask[i] != 0.0f ? 1 : 0) << i;
@@ -277,29 +270,29 @@ TEST(EvalPairsReading, MapsAndMasksKeepValuesAndGeometry) {
   auto writer = itk::ImageFileWriter<Image>::New();
   writer->SetInput(image);
   writer->SetImageIO(itk::MetaImageIO::New());
-  writer->SetFileName((t.path / "m.mha").string());
+  writer->SetFileName((t.path() / "m.mha").string());
   writer->Update();
-  const auto mha = read_mask(t.path / "m.mha");
+  const auto mha = read_mask(t.path() / "m.mha");
   const uint8_t* h = mha->voxels.data<uint8_t>();
   EXPECT_EQ(h[(2 * g.size[1] + 3) * g.size[2] + 4], 1);
   EXPECT_EQ(std::count(h, h + mha->voxels.numel(), 1), 1);
-  EXPECT_THROW(read_map(t.path / "missing.nii.gz"), InputError);
-  touch(t.path / "bad.nii.gz");
-  EXPECT_THROW(read_mask(t.path / "bad.nii.gz"), InputError);
+  EXPECT_THROW(read_map(t.path() / "missing.nii.gz"), InputError);
+  touch(t.path() / "bad.nii.gz");
+  EXPECT_THROW(read_mask(t.path() / "bad.nii.gz"), InputError);
 }
 
 TEST(EvalPairsReading, NiftiOfEveryTypeReadsAsNibabelAndItkRead) {
   // Streamed NIfTI voxels against nibabel (values, axis order, scaling) and
   // the geometry against ITK's reader of the whole image.
   TempDir t;
-  test::run_python(fs::path(PLUGIN_TEST_DIR) / "write_nifti_variants.py", {t.path.string()});
+  test::run_python(fs::path(PLUGIN_TEST_DIR) / "write_nifti_variants.py", {t.path().string()});
   int files = 0;
   for (const char* name : {"u8.nii.gz", "i8.nii", "i16.nii.gz", "i16_be.nii.gz", "u16.nii.gz", "i32.nii.gz",
                            "f32.nii.gz", "f32_be.nii", "f64.nii.gz", "u8_scaled.nii.gz", "i16_scaled.nii.gz",
                            "2d.nii.gz", "mask_u8.nii.gz"}) {
-    const fs::path file = t.path / name;
+    const fs::path file = t.path() / name;
     const std::string stem = std::string(name).substr(0, std::string(name).find('.'));
-    const auto expected = test::load_npy(t.path / (stem + ".npy"));
+    const auto expected = test::load_npy(t.path() / (stem + ".npy"));
     const auto values = expected.as_double();
     const auto map = read_map(file);
     ASSERT_EQ(map->voxels.numel(), expected.numel()) << name;
@@ -336,10 +329,10 @@ TEST(EvalPairsReading, NiftiOfEveryTypeReadsAsNibabelAndItkRead) {
   }
   EXPECT_EQ(files, 13);
   // Truncated data: a clear error naming the file.
-  std::ifstream in(t.path / "f32_be.nii", std::ios::binary);
+  std::ifstream in(t.path() / "f32_be.nii", std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::ofstream(t.path / "short.nii", std::ios::binary) << bytes.substr(0, bytes.size() - 100);
-  const std::string e = message_of([&] { read_map(t.path / "short.nii"); });
+  std::ofstream(t.path() / "short.nii", std::ios::binary) << bytes.substr(0, bytes.size() - 100);
+  const std::string e = message_of([&] { read_map(t.path() / "short.nii"); });
   EXPECT_NE(e.find("short.nii"), std::string::npos) << e;
 }
 
@@ -347,7 +340,7 @@ TEST(EvalPairsSeg, BinarySegmentationReadsBackOntoTheGrid) {
   TempDir t;
   const Geometry g = oblique_grid(12);
   const auto mask = random_mask(g, 3, {2, 7});  // two empty slices: their frames are left out
-  const fs::path file = write_seg(t.path / "seg.dcm", g, mask);
+  const fs::path file = write_seg(t.path() / "seg.dcm", g, mask);
   EXPECT_TRUE(is_segmentation_file(file));
   const auto v = read_seg_mask(file, g);
   ASSERT_EQ(v->voxels.dtype(), DType::uint8);
@@ -366,7 +359,7 @@ TEST(EvalPairsSeg, FramesGoToTheNearestSliceOfTheMapsGrid) {
   TempDir t;
   const Geometry seg_grid = oblique_grid(6);
   const auto mask = random_mask(seg_grid, 4);
-  const fs::path file = write_seg(t.path / "seg.dcm", seg_grid, mask);
+  const fs::path file = write_seg(t.path() / "seg.dcm", seg_grid, mask);
   Geometry map_grid = oblique_grid(8);
   map_grid.origin = seg_grid.index_to_physical({0, 0, 2.3});
   const std::string outside = message_of([&] { read_seg_mask(file, map_grid); });
@@ -374,7 +367,7 @@ TEST(EvalPairsSeg, FramesGoToTheNearestSliceOfTheMapsGrid) {
   // Without its first two slices the SEG fits.
   auto trimmed = mask;
   for (int64_t i = 0; i < 63; ++i) trimmed[std::size_t(i * 6)] = trimmed[std::size_t(i * 6 + 1)] = 0;
-  const fs::path file2 = write_seg(t.path / "seg2.dcm", seg_grid, trimmed);
+  const fs::path file2 = write_seg(t.path() / "seg2.dcm", seg_grid, trimmed);
   const auto v = read_seg_mask(file2, map_grid);
   const uint8_t* m = v->voxels.data<uint8_t>();
   int64_t wrong = 0;
@@ -390,7 +383,7 @@ TEST(EvalPairsSeg, FramesGoToTheNearestSliceOfTheMapsGrid) {
 TEST(EvalPairsSeg, ForeignInPlaneGeometryIsRefusedNamingTheFile) {
   TempDir t;
   const Geometry g = oblique_grid(4);
-  const fs::path file = write_seg(t.path / "seg.dcm", g, random_mask(g, 5));
+  const fs::path file = write_seg(t.path() / "seg.dcm", g, random_mask(g, 5));
   Geometry other = g;
   other.size = {9, 8, 4};
   std::string e = message_of([&] { read_seg_mask(file, other); });
@@ -408,14 +401,14 @@ TEST(EvalPairsSeg, ForeignInPlaneGeometryIsRefusedNamingTheFile) {
   other.direction = {{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}};
   e = message_of([&] { read_seg_mask(file, other); });
   EXPECT_NE(e.find("ImageOrientationPatient"), std::string::npos) << e;
-  touch(t.path / "not-seg.dcm");
-  EXPECT_THROW(read_seg_mask(t.path / "not-seg.dcm", g), InputError);
-  EXPECT_FALSE(is_segmentation_file(t.path / "not-seg.dcm"));
+  touch(t.path() / "not-seg.dcm");
+  EXPECT_THROW(read_seg_mask(t.path() / "not-seg.dcm", g), InputError);
+  EXPECT_FALSE(is_segmentation_file(t.path() / "not-seg.dcm"));
 }
 
 TEST(EvalPairsSource, LoadEmitsMapAndMaskOrFailsTheStudyNamingBothFiles) {
   TempDir t;
-  const fs::path maps = t.path / "maps", truth = t.path / "truth";
+  const fs::path maps = t.path() / "maps", truth = t.path() / "truth";
   const Geometry g = oblique_grid(6);
   const auto mask = random_mask(g, 6);
   std::vector<float> score(mask.size());

@@ -15,6 +15,7 @@
 #include "eval_test_data.h"
 #include "metrics.h"
 #include "npy.h"
+#include "temp_dir.h"
 #include "screener/spec.h"
 
 using namespace screener;
@@ -25,15 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("eval-metrics-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using screener::test::TempDir;
 
 std::vector<int64_t> dims(const Shape3& s) { return {s[0], s[1], s[2]}; }
 
@@ -210,7 +203,7 @@ TEST(Metrics, ComponentsMatchScipyLabel) {
     }
     MetricsOptions o;
     o.connectivity = conn;
-    const Json oracle = run_oracle(dir.path, studies, o);
+    const Json oracle = run_oracle(dir.path(), studies, o);
     std::size_t total_regions = 0;
     for (std::size_t i = 0; i < studies.size(); ++i) {
       const auto& s = studies[i];
@@ -218,7 +211,7 @@ TEST(Metrics, ComponentsMatchScipyLabel) {
       EXPECT_EQ(int64_t(comp.regions()), oracle["studies"][i]["regions"].get<int64_t>());
       EXPECT_EQ(comp.positives, oracle["studies"][i]["positives"].get<int64_t>());
       const auto ours = label_volume(comp, s.shape);
-      const auto theirs = test::load_npy(dir.path / ("labels_" + std::to_string(i) + ".npy")).as_double();
+      const auto theirs = test::load_npy(dir.path() / ("labels_" + std::to_string(i) + ".npy")).as_double();
       std::map<int32_t, int32_t> forward, backward;
       int64_t conflicts = 0;
       for (std::size_t k = 0; k < ours.size(); ++k) {
@@ -241,7 +234,7 @@ TEST(Metrics, AllVoxelsMatchSklearnWithoutTies) {
   TempDir dir;
   const auto studies = studies_of(Scores::continuous, 100);
   MetricsOptions o;
-  const Json oracle = run_oracle(dir.path, studies, o);
+  const Json oracle = run_oracle(dir.path(), studies, o);
   const auto r = accumulate(studies, o);
   // Binning: only scores within 2^-15 of each other are tied.
   expect_matches_oracle(r, oracle, 1e-4);
@@ -263,7 +256,7 @@ TEST(Metrics, AllVoxelsMatchSklearnWithTiesExactly) {
   TempDir dir;
   const auto studies = studies_of(Scores::ties, 200);
   MetricsOptions o;
-  const Json oracle = run_oracle(dir.path, studies, o);
+  const Json oracle = run_oracle(dir.path(), studies, o);
   EXPECT_LT(oracle["distinct_scores"].get<int>(), 100);  // heavily tied
   const auto r = accumulate(studies, o);
   expect_matches_oracle(r, oracle, 1e-10);
@@ -275,7 +268,7 @@ TEST(Metrics, AllVoxelsMatchSklearnOnSignedWideScoresAndOtherMaxFpr) {
   const auto studies = studies_of(Scores::wide, 300);
   MetricsOptions o;
   o.max_fpr = 0.1;
-  const Json oracle = run_oracle(dir.path, studies, o);
+  const Json oracle = run_oracle(dir.path(), studies, o);
   const auto r = accumulate(studies, o);
   expect_matches_oracle(r, oracle, 1e-4);
 }
@@ -285,7 +278,7 @@ TEST(Metrics, SixConnectivityChangesOnlyAupro) {
   const auto studies = studies_of(Scores::ties, 400);
   MetricsOptions o;
   o.connectivity = Connectivity::faces6;
-  const Json oracle = run_oracle(dir.path, studies, o);
+  const Json oracle = run_oracle(dir.path(), studies, o);
   const auto r6 = accumulate(studies, o);
   expect_matches_oracle(r6, oracle, 1e-10);
   const auto r26 = accumulate(studies, {});
@@ -301,7 +294,7 @@ TEST(Metrics, SubsampledProtocolIsExactOnTheDrawnVoxels) {
     MetricsOptions o;
     o.subsample = 60;  // fewer than the positives of most studies
     o.seed = 42;
-    const Json oracle = run_oracle(dir.path, studies, o);
+    const Json oracle = run_oracle(dir.path(), studies, o);
     const auto r = accumulate(studies, o);
     expect_matches_oracle(r, oracle, 1e-10);
     for (const auto& s : r.studies) {

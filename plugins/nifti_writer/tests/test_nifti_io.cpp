@@ -5,6 +5,7 @@
 
 #include "nifti_io.h"
 #include "npy.h"
+#include "temp_dir.h"
 
 using namespace screener;
 namespace fs = std::filesystem;
@@ -24,21 +25,17 @@ Volume oblique_volume() {
   return v;
 }
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("nifti-" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
+using screener::test::TempDir;
 }  // namespace
 
 TEST(Nifti, NibabelReadsTheSameAffineAndArray) {
   TempDir dir;
   const Volume v = oblique_volume();
-  nifti::write_volume(v, dir.path / "v.nii.gz");
-  test::run_python(PLUGIN_TEST_DIR "/nibabel_oracle.py", {(dir.path / "v.nii.gz").string(),
-                                                          (dir.path / "a.npy").string(), (dir.path / "d.npy").string()});
-  const auto affine = test::load_npy(dir.path / "a.npy").as_double();
-  const auto data = test::load_npy(dir.path / "d.npy");
+  nifti::write_volume(v, dir.path() / "v.nii.gz");
+  test::run_python(PLUGIN_TEST_DIR "/nibabel_oracle.py", {(dir.path() / "v.nii.gz").string(),
+                                                          (dir.path() / "a.npy").string(), (dir.path() / "d.npy").string()});
+  const auto affine = test::load_npy(dir.path() / "a.npy").as_double();
+  const auto data = test::load_npy(dir.path() / "d.npy");
   // nibabel's affine is RAS: LPS rows x and y change sign.
   const auto& g = v.geometry;
   for (int r = 0; r < 3; ++r) {
@@ -55,8 +52,8 @@ TEST(Nifti, NibabelReadsTheSameAffineAndArray) {
 TEST(Nifti, ItkReadsBackTheGeometry) {
   TempDir dir;
   const Volume v = oblique_volume();
-  nifti::write_volume(v, dir.path / "v.nii.gz");
-  const Volume back = nifti::read_volume(dir.path / "v.nii.gz");
+  nifti::write_volume(v, dir.path() / "v.nii.gz");
+  const Volume back = nifti::read_volume(dir.path() / "v.nii.gz");
   EXPECT_EQ(back.geometry.size, v.geometry.size);
   for (int k = 0; k < 3; ++k) {
     EXPECT_NEAR(back.geometry.spacing[k], v.geometry.spacing[k], 1e-5);
@@ -64,11 +61,11 @@ TEST(Nifti, ItkReadsBackTheGeometry) {
     for (int r = 0; r < 3; ++r) EXPECT_NEAR(back.geometry.direction[r][k], v.geometry.direction[r][k], 1e-5);
   }
   for (int i = 0; i < 140; ++i) ASSERT_FLOAT_EQ(back.voxels.data<float>()[i], v.voxels.data<float>()[i]);
-  for (auto& e : fs::directory_iterator(dir.path)) EXPECT_EQ(e.path().filename(), "v.nii.gz");
+  for (auto& e : fs::directory_iterator(dir.path())) EXPECT_EQ(e.path().filename(), "v.nii.gz");
 }
 
 TEST(Nifti, UnwritableTargetLeavesNothingBehind) {
   TempDir dir;
-  EXPECT_THROW(nifti::write_volume(oblique_volume(), dir.path / "no-such-dir" / "v.nii.gz"), Error);
-  EXPECT_TRUE(fs::is_empty(dir.path));
+  EXPECT_THROW(nifti::write_volume(oblique_volume(), dir.path() / "no-such-dir" / "v.nii.gz"), Error);
+  EXPECT_TRUE(fs::is_empty(dir.path()));
 }
