@@ -17,8 +17,19 @@ export PATH=$bundle/usr/bin:$PATH LD_LIBRARY_PATH=$bundle/usr/lib/x86_64-linux-g
 export SCREENER_PYTHON=$python
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
 "$python" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' | tee -a "$out/gpu.txt"
-# Everything that needs ITK, DCMTK, GDCM or libpng is left out: not on that machine.
-skip="dicom_reader;nifti_writer;preview_writer"
+# Our std::string crosses plugin boundaries: a LibTorch built with the old
+# C++ ABI cannot be mixed with the bundle's (new-ABI) libraries.
+"$python" -c 'import sys, torch; sys.exit(0 if torch._C._GLIBCXX_USE_CXX11_ABI else 1)' ||
+  { echo "gpu_check: this LibTorch uses the pre-C++11 ABI; the runtime cannot load its plugins" >&2; exit 2; }
+# Only the model plugins are built: the others need ITK, DCMTK, GDCM, curl or
+# libpng, none of which is on that machine.
+keep=" torch_support descriptor condition_learned condition_sincos condition_none density "
+skip=""
+for dir in "$root"/plugins/*/; do
+  name=$(basename "$dir")
+  [[ $keep == *" $name "* ]] || skip="$skip;$name"
+done
+skip=${skip#;}
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$bundle/usr;$torch_prefix" -DSCREENER_SKIP_PLUGINS="$skip" 2>&1 | tee "$out/configure.txt"
 cmake --build "$build" -j "$(nproc)" --target screener screener_descriptor screener_condition_learned \
