@@ -8,7 +8,10 @@
 #include <dcmtk/oflog/oflog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <mutex>
+#include <thread>
 
 #include "screener/error.h"
 
@@ -112,6 +115,20 @@ FrameInfo functional_group_frame(DcmItem* per_frame, DcmItem* shared) {
   return info;
 }
 
+// kIdentityKeywords as tags, looked up once: DCMTK finds a tag by name with a
+// scan of its whole dictionary, which per file was most of a header read.
+const std::vector<std::pair<const char*, DcmTagKey>>& identity_tags() {
+  static const auto tags = [] {
+    std::vector<std::pair<const char*, DcmTagKey>> found;
+    for (const char* keyword : kIdentityKeywords) {
+      DcmTag tag;
+      if (DcmTag::findTagFromName(keyword, tag).good()) found.emplace_back(keyword, tag.getXTag());
+    }
+    return found;
+  }();
+  return tags;
+}
+
 DicomHeader header_from_dataset(DcmItem& ds, const std::filesystem::path& file, std::string transfer_syntax,
                                 std::string media_storage_sop_class) {
   DicomHeader h;
@@ -135,9 +152,7 @@ DicomHeader header_from_dataset(DcmItem& ds, const std::filesystem::path& file, 
     v.erase(std::remove(v.begin(), v.end(), ' '), v.end());
     h.image_type.push_back(v);
   }
-  for (const char* keyword : kIdentityKeywords) {
-    DcmTag tag;
-    if (DcmTag::findTagFromName(keyword, tag).bad()) continue;
+  for (const auto& [keyword, tag] : identity_tags()) {
     std::string value = text(ds, tag);
     if (!value.empty()) h.identity.emplace_back(keyword, std::move(value));
   }
@@ -206,6 +221,32 @@ DicomHeader read_dicom_header(const std::filesystem::path& file) {
   std::string transfer_syntax = text(meta, DCM_TransferSyntaxUID);
   if (transfer_syntax.empty()) transfer_syntax = DcmXfer(ds.getOriginalXfer()).getXferID();
   return header_from_dataset(ds, file, transfer_syntax, text(meta, DCM_MediaStorageSOPClassUID));
+}
+
+std::vector<HeaderReading> read_dicom_headers(const std::vector<std::filesystem::path>& files, int threads) {
+  std::vector<HeaderReading> readings(files.size());
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  const auto work = [&] {
+    for (std::size_t i = next++; i < files.size(); i = next++) {
+      try {
+        readings[i].header = read_dicom_header(files[i]);
+      } catch (const InputError& e) {
+        readings[i].error = e.what();
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> readers;
+  const std::size_t count = std::min<std::size_t>(std::size_t(std::max(threads, 1)), files.size());
+  for (std::size_t t = 1; t < count; ++t) readers.emplace_back(work);
+  work();
+  for (auto& reader : readers) reader.join();
+  if (failure) std::rethrow_exception(failure);
+  return readings;
 }
 
 }  // namespace screener::dicom

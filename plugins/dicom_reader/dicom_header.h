@@ -59,4 +59,15 @@ void silence_dcmtk_log();
 // Reads up to the pixel data. Throws InputError when the file is not DICOM.
 DicomHeader read_dicom_header(const std::filesystem::path& file);
 
+// One file's header, or the InputError's message saying why it has none.
+struct HeaderReading {
+  std::optional<DicomHeader> header;
+  std::string error;
+};
+
+// read_dicom_header for every file, on up to `threads` threads: a header read
+// waits on storage (a network share, a cold disk) far longer than it computes,
+// so more readers than cores pay off. Results come in the order of `files`.
+std::vector<HeaderReading> read_dicom_headers(const std::vector<std::filesystem::path>& files, int threads = 8);
+
 }  // namespace screener::dicom

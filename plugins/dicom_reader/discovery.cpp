@@ -24,18 +24,15 @@ std::string stem_of_image_file(const fs::path& file) {
 }  // namespace
 
 std::vector<StudyEntry> discover_entries(const std::string& input, const SelectionRules& rules, const Note& note) {
+  std::vector<fs::path> dicom_files, image_files;
+  for (const auto& file : collect_input_files(input, note))
+    (is_itk_image_file(file) ? image_files : dicom_files).push_back(file);
   std::vector<DicomHeader> headers;
-  std::vector<fs::path> image_files;
-  for (const auto& file : collect_input_files(input, note)) {
-    if (is_itk_image_file(file)) {
-      image_files.push_back(file);
-      continue;
-    }
-    try {
-      headers.push_back(read_dicom_header(file));
-    } catch (const InputError& e) {
-      note(std::string("skipped: ") + e.what());
-    }
+  for (auto& reading : read_dicom_headers(dicom_files)) {
+    if (reading.header)
+      headers.push_back(std::move(*reading.header));
+    else
+      note("skipped: " + reading.error);
   }
   auto entries = select_series(std::move(headers), rules, note);
 

@@ -71,11 +71,12 @@ bool is_padding(int32_t stored, const DicomHeader& h) {
 std::shared_ptr<Volume> load_dicom_series(const std::vector<std::filesystem::path>& files, const LoadOptions& options) {
   std::map<std::filesystem::path, DicomHeader> headers;
   std::vector<Slice> slices;
-  for (const auto& file : files) {
-    auto header = read_dicom_header(file);
+  for (auto& reading : read_dicom_headers(files)) {
+    if (!reading.header) throw InputError(reading.error);
+    DicomHeader& header = *reading.header;
     for (int f = 0; f < header.frames; ++f)
-      slices.push_back({file, f, header.rows, header.columns, header.sop_instance_uid, header.frame_info.at(f)});
-    headers.emplace(file, std::move(header));
+      slices.push_back({header.file, f, header.rows, header.columns, header.sop_instance_uid, header.frame_info.at(f)});
+    headers.emplace(header.file, std::move(header));
   }
   const SliceStack stack = stack_slices(std::move(slices), options.stack);
   const Geometry& g = stack.geometry;
