@@ -63,6 +63,35 @@ TEST(Registry, ScanListsRefusedLibrariesAndKeepsTheFirstOfTwoNames) {
   EXPECT_NE(reg.find("test_map"), nullptr);
 }
 
+TEST(Registry, ScanForLoadsOnlyTheNamedPlugins) {
+  PluginRegistry reg;
+  reg.scan_for({TEST_PLUGIN_DIR}, {"test_map", "test_sink"});
+  EXPECT_EQ(reg.plugins().size(), 2u);
+  EXPECT_NE(reg.find("test_map"), nullptr);
+  EXPECT_NE(reg.find("test_sink"), nullptr);
+  EXPECT_EQ(reg.find("test_source"), nullptr);
+  EXPECT_TRUE(reg.refused().empty());
+}
+
+TEST(Registry, ScanForFindsWhatScanFindsUnderAnyFileName) {
+  // A directory earlier on the path, holding the plugin under another file
+  // name: scan() would take it from there, and so must scan_for().
+  testing_support::TempDir dir;
+  const auto original = std::filesystem::path(TEST_PLUGIN_DIR) / "screener_test_map.so";
+  std::filesystem::copy_file(original, dir / "renamed.so");
+  PluginRegistry reg;
+  reg.scan_for({BAD_PLUGIN_DIR, dir.path(), TEST_PLUGIN_DIR}, {"test_map"});
+  ASSERT_NE(reg.find("test_map"), nullptr);
+  EXPECT_EQ(reg.find("test_map")->file, dir / "renamed.so");
+  EXPECT_EQ(reg.plugins().size(), 1u);
+  EXPECT_EQ(reg.refused().size(), 4u);  // the bad directory had to be read whole
+
+  PluginRegistry missing;
+  missing.scan_for({TEST_PLUGIN_DIR}, {"no_such_plugin"});
+  EXPECT_EQ(missing.find("no_such_plugin"), nullptr);
+  EXPECT_GT(missing.plugins().size(), 2u);  // every library was tried
+}
+
 TEST(Registry, IdentityRules) {
   const std::string host = "stdlib=libstdc++;cxx11abi=1;compiler=gcc;major=12";
   EXPECT_EQ(identity_mismatch(host, host), "");

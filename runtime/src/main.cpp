@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "pipeline.h"
 #include "plugin_registry.h"
@@ -82,11 +83,26 @@ void print_plugin(const Plugin& p, bool json) {
   }
 }
 
-PluginRegistry load_registry(const std::vector<std::string>& dirs) {
-  std::vector<fs::path> explicit_dirs(dirs.begin(), dirs.end());
+// Every plugin on the search path, or (with `only`) just the plugins named.
+PluginRegistry load_registry(const std::vector<std::string>& dirs,
+                             const std::optional<std::vector<std::string>>& only = std::nullopt) {
+  const auto path = PluginRegistry::search_path(std::vector<fs::path>(dirs.begin(), dirs.end()));
   PluginRegistry reg;
-  reg.scan(PluginRegistry::search_path(explicit_dirs));
+  if (only)
+    reg.scan_for(path, *only);
+  else
+    reg.scan(path);
   return reg;
+}
+
+// The plugins a pipeline document names; validation judges the rest of it.
+std::vector<std::string> plugin_names(const Json& doc) {
+  std::vector<std::string> names;
+  if (!doc.is_object() || !doc.contains("stages") || !doc["stages"].is_array()) return names;
+  for (const auto& stage : doc["stages"])
+    if (stage.is_object() && stage.contains("plugin") && stage["plugin"].is_string())
+      names.push_back(stage["plugin"].get<std::string>());
+  return names;
 }
 
 // Every study's latest record over the manifests of `dirs`: one line per study
@@ -239,7 +255,15 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, on_signal);
   }
   try {
-    PluginRegistry registry = load_registry(plugin_dirs);
+    if (*merge) return merge_manifests(merge_dirs, merge_output);
+    // run, train and eval load only the plugins their pipeline names.
+    Json doc;
+    if (*run) doc = read_pipeline_file(run_file);
+    if (*train) doc = read_pipeline_file(train_config);
+    if (*eval) doc = evaluation_pipeline(eval_opt);
+    const bool whole_search_path = *inspect || *validate;
+    PluginRegistry registry =
+        load_registry(plugin_dirs, whole_search_path ? std::nullopt : std::make_optional(plugin_names(doc)));
     if (*inspect) {
       if (plugin_name.empty()) {
         print_plugin_list(registry, inspect_json);
@@ -254,7 +278,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*validate) {
-      Json doc = read_pipeline_file(validate_file);
+      doc = read_pipeline_file(validate_file);
       try {
         apply_overrides(doc, validate_sets);
         Pipeline pipeline = validate_pipeline(doc, registry);
@@ -265,19 +289,18 @@ int main(int argc, char** argv) {
         return report_problems(validate_file, e);
       }
     }
-    if (*merge) return merge_manifests(merge_dirs, merge_output);
     opt.output_dir = output;
     if (*train) {
       opt.use_manifest = false;
-      Json doc = training_pipeline(read_pipeline_file(train_config), registry, train_what, train_resume);
+      doc = training_pipeline(std::move(doc), registry, train_what, train_resume);
       return run_pipeline(std::move(doc), train_config, sets, registry, opt);
     }
     if (*eval) {
       opt.use_manifest = false;
-      return run_pipeline(evaluation_pipeline(eval_opt), "evaluation", sets, registry, opt);
+      return run_pipeline(std::move(doc), "evaluation", sets, registry, opt);
     }
     opt.shard = shard.empty() ? Shard::from_environment() : Shard::parse(shard);
-    return run_pipeline(read_pipeline_file(run_file), run_file, sets, registry, opt);
+    return run_pipeline(std::move(doc), run_file, sets, registry, opt);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

@@ -96,25 +96,46 @@ std::vector<fs::path> PluginRegistry::search_path(const std::vector<fs::path>& e
   return dirs;
 }
 
+void PluginRegistry::add(const fs::path& file) {
+  tried_.insert(file);
+  try {
+    Plugin p = load_plugin(file);
+    if (find(p.name)) {
+      refused_.push_back({file, "plugin '" + p.name + "' is shadowed by " + find(p.name)->file.string()});
+      return;
+    }
+    plugins_.push_back(std::move(p));
+  } catch (const std::exception& e) {
+    refused_.push_back({file, e.what()});
+  }
+}
+
+void PluginRegistry::scan_directory(const fs::path& dir, bool skip_tried) {
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".so" && e.is_regular_file()) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files)
+    if (!skip_tried || !tried_.count(f)) add(f);
+}
+
 void PluginRegistry::scan(const std::vector<fs::path>& dirs) {
   for (const auto& dir : dirs) {
     std::error_code ec;
+    if (fs::is_directory(dir, ec)) scan_directory(dir, false);
+  }
+}
+
+void PluginRegistry::scan_for(const std::vector<fs::path>& dirs, const std::vector<std::string>& names) {
+  for (const auto& dir : dirs) {
+    std::error_code ec;
     if (!fs::is_directory(dir, ec)) continue;
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(dir, ec))
-      if (e.path().extension() == ".so" && e.is_regular_file()) files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) {
-      try {
-        Plugin p = load_plugin(f);
-        if (find(p.name)) {
-          refused_.push_back({f, "plugin '" + p.name + "' is shadowed by " + find(p.name)->file.string()});
-          continue;
-        }
-        plugins_.push_back(std::move(p));
-      } catch (const std::exception& e) {
-        refused_.push_back({f, e.what()});
-      }
+    for (const auto& name : names) {
+      if (find(name)) continue;
+      const fs::path conventional = dir / ("screener_" + name + ".so");
+      if (fs::is_regular_file(conventional, ec) && !tried_.count(conventional)) add(conventional);
+      if (!find(name)) scan_directory(dir, true);
     }
   }
 }

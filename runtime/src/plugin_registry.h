@@ -3,6 +3,7 @@
 #pragma once
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,13 +41,27 @@ class PluginRegistry {
   // Loads every *.so in `dirs`; for a name found twice the earlier directory wins.
   void scan(const std::vector<std::filesystem::path>& dirs);
 
+  // Loads, for each of `names`, the plugin scan() would find, and as few other
+  // libraries as it can: in each directory the file screener_<name>.so (the
+  // name screener_add_plugin gives) first, and every library of that directory
+  // only when that does not provide the name. A pipeline that needs no model
+  // then never pays for LibTorch's start-up.
+  void scan_for(const std::vector<std::filesystem::path>& dirs, const std::vector<std::string>& names);
+
   const Plugin* find(const std::string& name) const;
   const std::vector<Plugin>& plugins() const { return plugins_; }
   const std::vector<RefusedPlugin>& refused() const { return refused_; }
 
  private:
+  void add(const std::filesystem::path& file);
+  // With skip_tried, libraries add()ed before are not loaded again (scan_for
+  // may reach a directory twice); scan() reports a directory listed twice as
+  // shadowing itself.
+  void scan_directory(const std::filesystem::path& dir, bool skip_tried);
+
   std::vector<Plugin> plugins_;
   std::vector<RefusedPlugin> refused_;
+  std::set<std::filesystem::path> tried_;  // every file add()ed
 };
 
 }  // namespace screener::runtime
