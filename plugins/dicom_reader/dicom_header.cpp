@@ -115,20 +115,6 @@ FrameInfo functional_group_frame(DcmItem* per_frame, DcmItem* shared) {
   return info;
 }
 
-// kIdentityKeywords as tags, looked up once: DCMTK finds a tag by name with a
-// scan of its whole dictionary, which per file was most of a header read.
-const std::vector<std::pair<const char*, DcmTagKey>>& identity_tags() {
-  static const auto tags = [] {
-    std::vector<std::pair<const char*, DcmTagKey>> found;
-    for (const char* keyword : kIdentityKeywords) {
-      DcmTag tag;
-      if (DcmTag::findTagFromName(keyword, tag).good()) found.emplace_back(keyword, tag.getXTag());
-    }
-    return found;
-  }();
-  return tags;
-}
-
 DicomHeader header_from_dataset(DcmItem& ds, const std::filesystem::path& file, std::string transfer_syntax,
                                 std::string media_storage_sop_class) {
   DicomHeader h;
@@ -152,9 +138,9 @@ DicomHeader header_from_dataset(DcmItem& ds, const std::filesystem::path& file, 
     v.erase(std::remove(v.begin(), v.end(), ' '), v.end());
     h.image_type.push_back(v);
   }
-  for (const auto& [keyword, tag] : identity_tags()) {
-    std::string value = text(ds, tag);
-    if (!value.empty()) h.identity.emplace_back(keyword, std::move(value));
+  for (const auto& tag : identity_tags()) {
+    std::string value = text(ds, DcmTagKey(tag.group, tag.element));
+    if (!value.empty()) h.identity.emplace_back(tag.keyword, std::move(value));
   }
   h.rows = integer(ds, DCM_Rows, 0);
   h.columns = integer(ds, DCM_Columns, 0);
@@ -191,6 +177,19 @@ DicomHeader header_from_dataset(DcmItem& ds, const std::filesystem::path& file, 
 }
 
 }  // namespace
+
+const std::vector<IdentityTag>& identity_tags() {
+  static const auto tags = [] {
+    std::vector<IdentityTag> found;
+    for (const char* keyword : kIdentityKeywords) {
+      DcmTag tag;
+      if (DcmTag::findTagFromName(keyword, tag).bad()) throw Error(std::string("no DICOM keyword ") + keyword);
+      found.push_back({keyword, tag.getGroup(), tag.getElement()});
+    }
+    return found;
+  }();
+  return tags;
+}
 
 bool DicomHeader::is_dicomdir() const { return media_storage_sop_class == UID_MediaStorageDirectoryStorage; }
 

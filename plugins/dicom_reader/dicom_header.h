@@ -34,6 +34,15 @@ inline constexpr const char* kIdentityKeywords[] = {
     "StudyDescription", "SeriesInstanceUID", "SeriesNumber", "SeriesDescription", "Modality",
     "FrameOfReferenceUID"};
 
+struct IdentityTag {
+  const char* keyword;
+  uint16_t group, element;
+};
+// kIdentityKeywords with their tags, looked up in DCMTK's dictionary once per
+// process: DCMTK finds a keyword by scanning the whole dictionary, which per
+// file was most of a header read.
+const std::vector<IdentityTag>& identity_tags();
+
 struct DicomHeader {
   std::filesystem::path file;
   std::string transfer_syntax;

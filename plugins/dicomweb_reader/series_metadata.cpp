@@ -1,8 +1,5 @@
 #include "series_metadata.h"
 
-#include <dcmtk/config/osconfig.h>
-#include <dcmtk/dcmdata/dctag.h>
-
 #include <algorithm>
 #include <cstdio>
 
@@ -38,21 +35,11 @@ dicom::FrameInfo functional_group_frame(const Json* per_frame, const Json* share
   return info;
 }
 
-// dicom_reader's identity keywords with their tags as DICOM JSON writes them
-// ("PatientName", "00100010"), from DCMTK's data dictionary.
-const std::vector<std::pair<const char*, std::string>>& identity_tags() {
-  static const auto tags = [] {
-    std::vector<std::pair<const char*, std::string>> out;
-    for (const char* keyword : dicom::kIdentityKeywords) {
-      DcmTag tag;
-      if (DcmTag::findTagFromName(keyword, tag).bad()) throw Error(std::string("no DICOM keyword ") + keyword);
-      char text[9];
-      std::snprintf(text, sizeof text, "%04X%04X", unsigned(tag.getGroup()), unsigned(tag.getElement()));
-      out.emplace_back(keyword, text);
-    }
-    return out;
-  }();
-  return tags;
+// dicom_reader's identity tags as DICOM JSON writes them ("00100010").
+std::string json_tag(const dicom::IdentityTag& tag) {
+  char text[9];
+  std::snprintf(text, sizeof text, "%04X%04X", unsigned(tag.group), unsigned(tag.element));
+  return text;
 }
 
 }  // namespace
@@ -74,9 +61,9 @@ dicom::DicomHeader header_from_metadata(const Json& ds, const std::string& insta
     value.erase(std::remove(value.begin(), value.end(), ' '), value.end());
     h.image_type.push_back(value);
   }
-  for (const auto& [keyword, json_tag] : identity_tags()) {
-    std::string value = dicom_string(ds, json_tag.c_str());
-    if (!value.empty()) h.identity.emplace_back(keyword, std::move(value));
+  for (const auto& tag : dicom::identity_tags()) {
+    std::string value = dicom_string(ds, json_tag(tag).c_str());
+    if (!value.empty()) h.identity.emplace_back(tag.keyword, std::move(value));
   }
   h.rows = dicom_integer(ds, tag::Rows, 0);
   h.columns = dicom_integer(ds, tag::Columns, 0);
