@@ -13,7 +13,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 make() {  # make NAME KIND ARGS...
   local name=$1 kind=$2; shift 2
-  /usr/bin/python3 "$ref" "$kind" "$tmp/$name" "$@" --shape 32 32 32 --seed 11 >/dev/null
+  "${SCREENER_PYTHON:-/usr/bin/python3}" "$ref" "$kind" "$tmp/$name" "$@" --shape 32 32 32 --seed 11 >/dev/null
   mv "$tmp/$name/state_dict.pt" "$dir/$name.pt"
 }
 make descriptor descriptor --size "$size" --d 32

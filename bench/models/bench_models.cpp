@@ -44,7 +44,9 @@ int main(int argc, char** argv) {
   }
   const std::string what = argv[1], checkpoint = argv[2], size = argv[3];
   const c10::Device device = resolve_device(argv[4]);
-  const at::ScalarType dtype = resolve_precision(argv[5], device);
+  const Precision precision = resolve_precision(argv[5], device);
+  const at::ScalarType dtype = precision.dtype;
+  const auto tf32_claim = claim_tf32_switch({device, dtype, precision.tf32});
   const int64_t batch = std::stoll(argv[6]);
   const int iterations = argc > 7 ? std::stoi(argv[7]) : 3;
   at::set_num_threads(int(std::max<unsigned>(1, std::thread::hardware_concurrency())));

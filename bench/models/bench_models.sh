@@ -9,12 +9,18 @@ ref=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tests/reference" && pwd)/make_ref
 py=${SCREENER_PYTHON:-/usr/bin/python3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+failed=0
+bench() {  # one configuration; a failure is reported and the others still run
+  "$build/bin/bench_models" "$@" || { failed=1; echo "{\"failed\": \"$*\"}"; }
+}
+batches="1 4" iterations=3
+[ "$device" != cpu ] && batches="1 4 16" iterations=20
 for size in $sizes; do
   "$py" "$ref" descriptor "$tmp/$size" --size "$size" --shape 32 32 32 --seed 1 >/dev/null
   for precision in $precisions; do
-    for batch in 1 4; do
+    for batch in $batches; do
       [ "$device" = cpu ] && [ "$batch" = 4 ] && [ "$size" = base ] && continue  # ~40 s a batch here
-      "$build/bin/bench_models" descriptor "$tmp/$size/state_dict.pt" "$size" "$device" "$precision" "$batch" 3
+      bench descriptor "$tmp/$size/state_dict.pt" "$size" "$device" "$precision" "$batch" $iterations
     done
   done
 done
@@ -23,8 +29,15 @@ done
 "$py" "$ref" glow "$tmp/glow" --d 32 --dc 0 --blocks 64 --hidden 512 --seed 1 >/dev/null
 "$py" "$ref" conditional_glow "$tmp/cglow" --d 32 --dc 32 --blocks 64 --hidden 512 --seed 1 >/dev/null
 for m in g cg glow cglow; do
-  batch=4 iterations=3
-  # The official Glow is ~1.2 TFLOP per patch: one at a time on a CPU.
-  [ "$device" = cpu ] && [[ $m == *glow ]] && batch=1 iterations=1
-  "$build/bin/bench_models" density "$tmp/$m/state_dict.pt" "$m" "$device" fp32 "$batch" "$iterations"
+  if [ "$device" = cpu ]; then
+    # The official Glow is ~1.2 TFLOP per patch: one at a time on a CPU.
+    batch=4 iterations=3
+    [[ $m == *glow ]] && batch=1 iterations=1
+    bench density "$tmp/$m/state_dict.pt" "$m" cpu fp32 "$batch" "$iterations"
+  else
+    for precision in fp32 tf32; do  # the density stage offers no half precision
+      bench density "$tmp/$m/state_dict.pt" "$m" "$device" "$precision" 4 10
+    done
+  fi
 done
+exit $failed

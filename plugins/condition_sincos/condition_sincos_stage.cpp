@@ -17,7 +17,7 @@ class ConditionSincosStage final : public Stage {
     spec.integer("frequencies", 4, "Wavelengths per axis (each gives a sin and a cos channel)").range(1, 256);
     spec.number("min_wavelength_mm", 16.0, "Shortest wavelength").range(1e-3, 1e6);
     spec.number("max_wavelength_mm", 512.0, "Longest wavelength (geometric steps in between)").range(1e-3, 1e6);
-    declare_device_params(spec);
+    declare_device_params(spec, {"fp32", "fp16", "bf16"});  // no convolutions: TF32 would change nothing
     spec.concurrency(Concurrency::unlimited());
   }
 

@@ -22,12 +22,13 @@ class DensityStage final : public Stage {
     spec.param("pool", ParamType::integer_list, Json{3, 3, 2}, "Average-pooling kernel = stride (H, W, S)")
         .length(3)
         .range(1, 64);
-    declare_device_params(spec, /*precision=*/false);
+    declare_device_params(spec, {"fp32", "tf32"});  // the flows lose too much in half precision
     spec.batches(4, 5.0);
     spec.concurrency(Concurrency::device());
   }
 
-  explicit DensityStage(const StageContext& ctx) : device_(read_device_params(ctx)) {
+  explicit DensityStage(const StageContext& ctx)
+      : device_(read_device_params(ctx)), tf32_claim_(claim_tf32_switch(device_)) {
     const auto pool = ctx.params.get<std::vector<int64_t>>("pool");
     pool_ = pool;
     const std::string checkpoint = ctx.params.get<std::string>("checkpoint");
@@ -72,6 +73,7 @@ class DensityStage final : public Stage {
   }
 
   DeviceOptions device_;
+  std::shared_ptr<void> tf32_claim_;
   std::vector<int64_t> pool_;
   std::unique_ptr<density::DensityModel> model_;
 };

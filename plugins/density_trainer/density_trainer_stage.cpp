@@ -34,12 +34,13 @@ class DensityTrainerStage final : public Stage {
     spec.integer("batch", 4, "m: patches per step").range(1, 4096);
     spec.integer("max_patches", 20000, "Patches kept; beyond, a seeded reservoir sample of them").range(1, 1e9);
     declare_training_params(spec, {20000, 500, 1e-3, 1e-6});
-    declare_device_params(spec, /*precision=*/false);
+    declare_device_params(spec, {"fp32"});
     spec.concurrency(Concurrency::serial());
   }
 
   explicit DensityTrainerStage(const StageContext& ctx)
-      : ctx_(ctx), options_(read_training_params(ctx, "density")), device_(read_device_params(ctx).device) {
+      : ctx_(ctx), options_(read_training_params(ctx, "density")),
+        tf32_claim_(claim_tf32_switch(read_device_params(ctx))), device_(read_device_params(ctx).device) {
     const auto& p = ctx.params;
     kind_ = p.get<std::string>("model");
     shape_.hidden = p.get<int64_t>("hidden");
@@ -153,6 +154,7 @@ class DensityTrainerStage final : public Stage {
 
   StageContext ctx_;
   TrainerOptions options_;
+  std::shared_ptr<void> tf32_claim_;
   c10::Device device_;
   std::string kind_;
   density::DensityShape shape_;

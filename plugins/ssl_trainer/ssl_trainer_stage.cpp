@@ -60,11 +60,12 @@ class SslTrainerStage final : public Stage {
         .range(0, 1e9);
     spec.text("cache", "", "Folder for the preprocessed studies (memory-mapped float16); empty: kept in memory");
     declare_training_params(spec, {300000, 10000, 3e-4, 1e-6});
-    declare_device_params(spec, /*precision=*/false);
+    declare_device_params(spec, {"fp32"});
     spec.concurrency(Concurrency::serial());
   }
 
-  explicit SslTrainerStage(const StageContext& ctx) : device_(read_device_params(ctx).device) {
+  explicit SslTrainerStage(const StageContext& ctx)
+      : tf32_claim_(claim_tf32_switch(read_device_params(ctx))), device_(read_device_params(ctx).device) {
     const auto& p = ctx.params;
     what_ = p.get<std::string>("trains");
     size_ = p.get<std::string>("size");
@@ -194,6 +195,7 @@ class SslTrainerStage final : public Stage {
     trainer_->update(loss.total, terms);
   }
 
+  std::shared_ptr<void> tf32_claim_;
   c10::Device device_;
   std::string what_, size_, loss_, cache_;
   int64_t in_channels_ = 1, out_channels_ = 32, crop_pairs_ = 8, expander_width_ = 0, steps_per_study_ = 1;

@@ -12,7 +12,7 @@ namespace {
 class NativeUNet final : public Network {
  public:
   NativeUNet(const NetworkOptions& o, UNet net, std::string what)
-      : Network(o.out_channels), net_(std::move(net)), what_(std::move(what)) {
+      : Network(o.out_channels, o.device), net_(std::move(net)), what_(std::move(what)) {
     net_.to(o.device.device, o.device.dtype);
   }
   double flops(const std::array<int64_t, 3>& roi) const override { return net_.flops(roi); }
@@ -27,7 +27,7 @@ class NativeUNet final : public Network {
 class Scripted final : public Network {
  public:
   Scripted(const NetworkOptions& o)
-      : Network(o.out_channels), model_(o.checkpoint, o.device.device, o.device.dtype),
+      : Network(o.out_channels, o.device), model_(o.checkpoint, o.device.device, o.device.dtype),
         what_("TorchScript module " + o.checkpoint.filename().string()) {}
   double flops(const std::array<int64_t, 3>&) const override { return 0; }
   std::string describe() const override { return what_; }

@@ -34,11 +34,12 @@ class Network {
   int64_t out_channels() const { return out_; }
 
  protected:
-  explicit Network(int64_t out) : out_(out) {}
+  Network(int64_t out, const DeviceOptions& device) : out_(out), tf32_claim_(claim_tf32_switch(device)) {}
   virtual at::Tensor forward(const at::Tensor& x) const = 0;
 
  private:
   int64_t out_;
+  std::shared_ptr<void> tf32_claim_;
 };
 
 std::unique_ptr<Network> load_network(const NetworkOptions& options);

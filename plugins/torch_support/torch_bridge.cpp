@@ -1,5 +1,7 @@
 #include "torch_bridge.h"
 
+#include <mutex>
+
 #include <ATen/Parallel.h>
 #include <ATen/Context.h>
 
@@ -59,12 +61,42 @@ c10::Device resolve_device(const std::string& spec) {
   return c10::Device(c10::kCUDA, c10::DeviceIndex(d.index));
 }
 
-at::ScalarType resolve_precision(const std::string& name, const c10::Device& device) {
-  if (name == "fp32") return at::kFloat;
-  const at::ScalarType t = name == "fp16" ? at::kHalf : name == "bf16" ? at::kBFloat16 : at::kFloat;
-  if (name != "fp16" && name != "bf16") throw Error("precision '" + name + "': expected fp32, fp16 or bf16");
+Precision resolve_precision(const std::string& name, const c10::Device& device) {
+  if (name == "fp32") return {};
+  Precision p;
+  if (name == "tf32")
+    p.tf32 = true;
+  else if (name == "fp16")
+    p.dtype = at::kHalf;
+  else if (name == "bf16")
+    p.dtype = at::kBFloat16;
+  else
+    throw Error("precision '" + name + "': expected fp32, tf32, fp16 or bf16");
   if (!device.is_cuda()) throw Error("precision " + name + " needs a CUDA device (the CPU runs fp32)");
-  return t;
+  return p;
+}
+
+std::shared_ptr<void> claim_tf32_switch(const DeviceOptions& o) {
+  if (!o.device.is_cuda() || o.dtype != at::kFloat) return nullptr;
+  static std::mutex mutex;
+  static int holders = 0;
+  static bool tf32 = false;
+  const auto name = [](bool t) { return std::string(t ? "tf32" : "fp32"); };
+  std::lock_guard<std::mutex> lock(mutex);
+  if (holders > 0 && tf32 != o.tf32)
+    throw Error("precision " + name(o.tf32) + " on CUDA while another model stage runs " + name(tf32) +
+                ": LibTorch's TF32 switch is process-wide, so give every fp32 model stage on CUDA the same "
+                "precision (fp16 and bf16 stages may differ)");
+  if (holders == 0) {
+    tf32 = o.tf32;
+    at::globalContext().setAllowTF32CuDNN(tf32);
+    at::globalContext().setAllowTF32CuBLAS(tf32);
+  }
+  ++holders;
+  return std::shared_ptr<void>(nullptr, [](void*) {
+    std::lock_guard<std::mutex> release(mutex);
+    --holders;
+  });
 }
 
 std::string device_name(const c10::Device& device) { return device.str(); }
@@ -108,17 +140,22 @@ std::shared_ptr<Patch> patch_like(const Patch& like, at::Tensor data) {
   return p;
 }
 
-void declare_device_params(StageSpec& spec, bool precision) {
+void declare_device_params(StageSpec& spec, const std::vector<std::string>& precisions) {
   spec.text("device", "auto", "auto (CUDA if present, else CPU), cpu, cuda or cuda:N");
-  if (precision) spec.choice("precision", {"fp32", "fp16", "bf16"}, "fp32", "Arithmetic precision; fp16/bf16 need CUDA");
+  if (precisions.size() > 1)
+    spec.choice("precision", precisions, precisions.front(),
+                "Arithmetic precision: fp32 (IEEE), tf32 (fp32 tensors, TF32 tensor cores), fp16, bf16; all but fp32 need CUDA");
   spec.integer("threads", 0, "CPU threads for LibTorch's operators (0: the run's --threads)").range(0, 1024);
 }
 
 DeviceOptions read_device_params(const StageContext& ctx) {
   DeviceOptions o;
   o.device = resolve_device(ctx.params.get<std::string>("device"));
-  if (ctx.params.json().contains("precision"))
-    o.dtype = resolve_precision(ctx.params.get<std::string>("precision"), o.device);
+  if (ctx.params.json().contains("precision")) {
+    const Precision p = resolve_precision(ctx.params.get<std::string>("precision"), o.device);
+    o.dtype = p.dtype;
+    o.tf32 = p.tf32;
+  }
   const auto threads = ctx.params.get<int64_t>("threads");
   const int wanted = threads > 0 ? int(threads) : std::max(1, ctx.threads);
   if (at::get_num_threads() < wanted) at::set_num_threads(wanted);

@@ -16,9 +16,22 @@ namespace screener::torch_support {
 // where LibTorch has no CUDA or there is no such device.
 c10::Device resolve_device(const std::string& spec);
 
-// "fp32", "fp16", "bf16". Half precisions are refused on the CPU, where
-// LibTorch's 3-D convolutions are slow or missing for them.
-at::ScalarType resolve_precision(const std::string& name, const c10::Device& device);
+// "fp32": IEEE fp32 throughout (the PyTorch reference's numbers, to 1e-4).
+// "tf32": fp32 tensors, but CUDA's convolutions and matrix products round
+//   their inputs to TF32 on the tensor cores (PyTorch's default for
+//   convolutions on a GPU; several times faster, ~1e-3 relative error).
+// "fp16", "bf16": half-precision tensors and arithmetic.
+// All but fp32 are refused on the CPU, where LibTorch's 3-D convolutions are
+// slow or missing for them.
+struct Precision {
+  at::ScalarType dtype = at::kFloat;
+  bool tf32 = false;
+};
+Precision resolve_precision(const std::string& name, const c10::Device& device);
+inline const std::vector<std::string>& all_precisions() {
+  static const std::vector<std::string> names{"fp32", "tf32", "fp16", "bf16"};
+  return names;
+}
 std::string device_name(const c10::Device& device);
 
 // The tensor as a LibTorch tensor on `device` (no copy when it already is
@@ -35,14 +48,22 @@ at::Tensor stack_patches(const std::vector<const Patch*>& patches, const c10::De
 // A patch at `like`'s place carrying `data` ({C, roi}; stays where it is).
 std::shared_ptr<Patch> patch_like(const Patch& like, at::Tensor data);
 
-// The common parameters of every model stage.
-// `precision`: whether the stage offers fp16/bf16 (else it always computes fp32).
-void declare_device_params(StageSpec& spec, bool precision = true);
+// The common parameters of every model stage. `precisions`: the ones the
+// stage offers (a single one: no `precision` parameter, always that one).
+void declare_device_params(StageSpec& spec, const std::vector<std::string>& precisions = all_precisions());
 struct DeviceOptions {
   c10::Device device{c10::kCPU};
   at::ScalarType dtype = at::kFloat;
+  bool tf32 = false;
 };
 // Also sets LibTorch's intra-op threads (it uses 1 unless told).
 DeviceOptions read_device_params(const StageContext& ctx);
+
+// LibTorch's TF32 switch is process-wide, so the model stages that run fp32
+// convolutions or matrix products on CUDA at the same time must agree on
+// fp32 or tf32. While the returned claim lives the switch stays as `o` wants
+// it; a claim that disagrees with a live one throws. Null where the switch
+// does not matter (CPU, half precision).
+std::shared_ptr<void> claim_tf32_switch(const DeviceOptions& o);
 
 }  // namespace screener::torch_support

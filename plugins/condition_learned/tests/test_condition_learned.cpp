@@ -2,6 +2,8 @@
 // mask channel, fed [image, ones] at inference.
 #include <gtest/gtest.h>
 
+#include <ATen/Context.h>
+
 #include "model_testing.h"
 
 using namespace screener;
@@ -32,4 +34,23 @@ TEST(ConditionLearned, ADescriptorCheckpointIsRefused) {
   // Without the mask channel the same file loads.
   EXPECT_NO_THROW(harness::StageRun(Json{{"checkpoint", (dir / "state_dict.pt").string()}, {"size", "tiny"},
                                          {"mask_channel", false}, {"device", "cpu"}}));
+}
+
+TEST(ConditionLearned, CudaMatchesTheCpu) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device (or a CPU-only LibTorch): the CUDA path is not tested here";
+  const auto dir = reference_case("descriptor", {"--size", "tiny", "--in-channels", "2", "--mask-ones", "--d", "16",
+                                                 "--shape", "96", "96", "64", "--batch", "2"});
+  const auto image = model_testing::load_tensor(dir / "input.npy").narrow(1, 0, 1).to(c10::Device(c10::kCUDA, 0));
+  const auto expected = model_testing::load_tensor(dir / "output.npy");
+  const std::vector<std::pair<std::string, double>> tolerances{
+      {"fp32", 1e-4}, {"tf32", 1e-2}, {"fp16", 5e-3}, {"bf16", 3e-2}};
+  for (const auto& [precision, tolerance] : tolerances) {
+    harness::StageRun run(Json{{"checkpoint", (dir / "state_dict.pt").string()}, {"size", "tiny"}, {"d_cond", 16},
+                               {"device", "cuda"}, {"precision", precision}});
+    c10::Device on{c10::kCPU};
+    const auto got = model_testing::run_batch(run, {image}, "conditions", &on);
+    EXPECT_TRUE(on.is_cuda()) << precision << ": the conditions left the GPU";
+    EXPECT_LT(model_testing::reported_l2("condition tiny " + precision, got.to(at::kFloat), expected), tolerance)
+        << precision;
+  }
 }

@@ -71,3 +71,19 @@ TEST(ConditionSincos, OverlappingWindowsAgreeWhereTheyOverlap) {
   EXPECT_TRUE(at::allclose(a.slice(1, 16).slice(2, 8).slice(3, 16), b.slice(1, 0, 16).slice(2, 0, 24).slice(3, 0, 16)));
   EXPECT_FALSE(at::allclose(a, b)) << "different windows must get different encodings";
 }
+
+TEST(ConditionSincos, CudaMatchesTheCpu) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device (or a CPU-only LibTorch): the CUDA path is not tested here";
+  Geometry grid;
+  grid.size = {300, 260, 120};
+  grid.spacing = {0.9, 1.1, 2.5};
+  auto source = harness::volume_of(grid, Tensor::zeros({1, 1, 1}, DType::float32));
+  const auto window = window_of(source, {150, 97, 40}, {96, 96, 64});
+  harness::StageRun cpu(Json{{"device", "cpu"}});
+  const auto expected = run(cpu, window);
+  for (const std::string precision : {"fp32", "bf16"}) {
+    harness::StageRun gpu(Json{{"device", "cuda"}, {"precision", precision}});
+    const auto got = run(gpu, window).to(at::kFloat);
+    EXPECT_LT(model_testing::reported_l2("condition_sincos " + precision, got, expected), precision == "fp32" ? 1e-6 : 1e-2);
+  }
+}

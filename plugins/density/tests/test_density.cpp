@@ -3,6 +3,8 @@
 // condition maps, NLL maps within 1e-4 relative L2.
 #include <gtest/gtest.h>
 
+#include <ATen/Context.h>
+
 #include "model_testing.h"
 
 using namespace screener;
@@ -89,5 +91,33 @@ TEST(Density, AnUninitialisedActNormIsRefused) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("flows.1.actnorm.initialized is 0"), std::string::npos) << e.what();
+  }
+}
+
+// Descriptors and conditions arrive on the GPU (as the model stages hand them
+// over); the NLL map leaves it, small, for the aggregator.
+TEST(Density, CudaMatchesPyTorch) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device (or a CPU-only LibTorch): the CUDA path is not tested here";
+  const std::vector<Case> cases{
+      {"gaussian", {"--d", "32", "--dc", "0", "--shape", "48", "48", "32", "--batch", "2"}},
+      {"conditional_gaussian", {"--d", "32", "--dc", "24", "--hidden", "32", "--shape", "48", "48", "32", "--batch", "2"}},
+      {"glow", {"--d", "32", "--dc", "0", "--blocks", "64", "--hidden", "512", "--shape", "48", "48", "32"}},
+      {"conditional_glow", {"--d", "32", "--dc", "16", "--blocks", "8", "--hidden", "64", "--shape", "48", "48", "32",
+                            "--batch", "2"}}};
+  const c10::Device gpu(c10::kCUDA, 0);
+  for (const auto& c : cases) {
+    const auto dir = reference_case(c.kind, c.args);
+    const auto y = model_testing::load_tensor(dir / "descriptors.npy").to(gpu);
+    const auto cond = model_testing::load_tensor(dir / "conditions.npy").to(gpu);
+    const auto expected = model_testing::load_tensor(dir / "output.npy");
+    for (const auto& [precision, tolerance] : std::vector<std::pair<std::string, double>>{{"fp32", 1e-4}, {"tf32", 1e-2}}) {
+      harness::StageRun run(Json{{"checkpoint", (dir / "state_dict.pt").string()}, {"device", "cuda"},
+                                 {"precision", precision}});
+      c10::Device on{gpu};
+      const auto got = model_testing::run_batch(run, {y, cond}, "nll", &on);
+      EXPECT_TRUE(on.is_cpu()) << c.kind << ": the NLL map should come back to the host";
+      EXPECT_LT(model_testing::reported_l2("density " + c.kind + " " + precision, got, expected), tolerance)
+          << c.kind << " " << precision << ", case in " << dir;
+    }
   }
 }

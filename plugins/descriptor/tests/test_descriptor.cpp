@@ -116,17 +116,20 @@ TEST(Descriptor, DevicesAndPrecisionsAreChecked) {
 TEST(Descriptor, CudaMatchesTheCpu) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device (or a CPU-only LibTorch): the CUDA path is not tested here";
   const auto dir = reference_case("descriptor", {"--size", "small", "--shape", "96", "96", "64", "--batch", "2"});
-  const auto input = model_testing::load_tensor(dir / "input.npy");
+  const auto input = model_testing::load_tensor(dir / "input.npy").to(c10::Device(c10::kCUDA, 0));
   const auto expected = model_testing::load_tensor(dir / "output.npy");
   auto p = params_for(dir, "small");
-  p["device"] = "cuda";
-  harness::StageRun fp32(p);
-  EXPECT_LT(model_testing::relative_l2(model_testing::run_batch(fp32, {input}, "descriptors"), expected), 1e-4);
-  for (const char* half : {"fp16", "bf16"}) {
-    p["precision"] = half;
+  p["device"] = "cuda:0";
+  // fp32 is IEEE fp32 on the GPU too (no TF32): the reference's numbers.
+  const std::vector<std::pair<std::string, double>> tolerances{
+      {"fp32", 1e-4}, {"tf32", 1e-2}, {"fp16", 5e-3}, {"bf16", 3e-2}};
+  for (const auto& [precision, tolerance] : tolerances) {
+    p["precision"] = precision;
     harness::StageRun run(p);
-    EXPECT_LT(model_testing::relative_l2(model_testing::run_batch(run, {input}, "descriptors").to(at::kFloat), expected),
-              half == std::string("fp16") ? 5e-3 : 3e-2)
-        << half;
+    c10::Device on{c10::kCPU};
+    const auto got = model_testing::run_batch(run, {input}, "descriptors", &on);
+    EXPECT_TRUE(on.is_cuda()) << precision << ": the descriptors left the GPU";
+    EXPECT_LT(model_testing::reported_l2("descriptor small " + precision, got.to(at::kFloat), expected), tolerance)
+        << precision;
   }
 }

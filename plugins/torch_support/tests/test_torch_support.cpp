@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <ATen/Context.h>
+
 #include <fstream>
 
 #include "model_testing.h"
@@ -39,7 +41,10 @@ TEST(TorchBridge, DevicesAreParsedAndChecked) {
     EXPECT_THROW(resolve_device("cuda:0"), Error);
   }
   EXPECT_THROW(resolve_precision("fp16", c10::kCPU), Error);
-  EXPECT_EQ(resolve_precision("fp32", c10::kCPU), at::kFloat);
+  EXPECT_THROW(resolve_precision("tf32", c10::kCPU), Error);
+  EXPECT_EQ(resolve_precision("fp32", c10::kCPU).dtype, at::kFloat);
+  EXPECT_FALSE(resolve_precision("fp32", c10::kCPU).tf32);
+  EXPECT_THROW(resolve_precision("fp64", c10::kCPU), Error);
 }
 
 TEST(UNetFlops, MatchConvolutionsCountedInThePyTorchReference) {
@@ -83,4 +88,39 @@ TEST(StateDictReader, ReadsWhatTorchSaveWrites) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("torch.nn.modules.activation.ReLU"), std::string::npos) << e.what();
   }
+}
+
+// Runs everywhere: the switch is LibTorch's flag, set whether or not a GPU is there.
+TEST(TorchBridge, TheTf32SwitchIsHeldByTheStagesThatUseIt) {
+  const c10::Device gpu(c10::kCUDA, 0);
+  EXPECT_EQ(claim_tf32_switch({c10::kCPU, at::kFloat, true}), nullptr);
+  EXPECT_EQ(claim_tf32_switch({gpu, at::kHalf, false}), nullptr);
+  {
+    const auto a = claim_tf32_switch({gpu, at::kFloat, true});
+    const auto b = claim_tf32_switch({gpu, at::kFloat, true});
+    EXPECT_TRUE(at::globalContext().allowTF32CuDNN());
+    EXPECT_TRUE(at::globalContext().allowTF32CuBLAS());
+    try {
+      claim_tf32_switch({gpu, at::kFloat, false});
+      FAIL() << "fp32 granted while tf32 is held";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("process-wide"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(claim_tf32_switch({gpu, at::kBFloat16, false}), nullptr);  // half precision is free
+  }
+  const auto strict = claim_tf32_switch({gpu, at::kFloat, false});  // all released: free again
+  EXPECT_FALSE(at::globalContext().allowTF32CuDNN());
+  EXPECT_FALSE(at::globalContext().allowTF32CuBLAS());
+}
+
+TEST(TorchBridge, CudaTensorsCrossWithoutACopy) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device (or a CPU-only LibTorch): the CUDA path is not tested here";
+  const c10::Device gpu(c10::kCUDA, 0);
+  const at::Tensor t = at::rand({2, 3, 4}, at::TensorOptions().device(gpu));
+  const Tensor core = from_aten(t);
+  EXPECT_FALSE(core.device().is_cpu());
+  EXPECT_EQ(to_aten(core, gpu).data_ptr(), t.data_ptr());
+  const at::Tensor host = to_aten(core, c10::kCPU);
+  EXPECT_TRUE(host.device().is_cpu());
+  EXPECT_TRUE(at::equal(host, t.cpu()));
 }
