@@ -3,6 +3,8 @@
 #include <cmath>
 #include <set>
 
+#include <c10/core/GradMode.h>
+
 #include "screener/error.h"
 #include "state_dict.h"
 
@@ -127,7 +129,7 @@ class Glow final : public DensityModel {
   }
 
   void initialize_from_data(const at::Tensor& y, const at::Tensor& c) override {
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     run(y, c, /*initialize=*/true);
   }
 

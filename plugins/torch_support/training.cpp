@@ -1,5 +1,6 @@
 #include "training.h"
 
+#include <c10/core/GradMode.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
@@ -97,7 +98,7 @@ void AdamW::zero_grad() {
 }
 
 void AdamW::step(double lr) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   ++steps_;
   const double c1 = 1.0 - std::pow(opt_.beta1, double(steps_));
   const double c2 = 1.0 - std::pow(opt_.beta2, double(steps_));
@@ -122,7 +123,7 @@ StateDict AdamW::state() const {
 }
 
 void AdamW::load_state(const StateDict& state) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (auto* moments : {&exp_avg_, &exp_avg_sq_}) {
     const std::string prefix = moments == &exp_avg_ ? "exp_avg." : "exp_avg_sq.";
     for (auto& [key, t] : *moments) {
@@ -145,7 +146,7 @@ double learning_rate(int64_t step, int64_t total, int64_t warmup, double peak) {
 }
 
 double clip_grad_norm(const StateDict& params, double max_norm) {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   std::vector<at::Tensor> grads;
   for (const auto& [key, p] : params)
     if (p.grad().defined()) grads.push_back(p.grad());
@@ -339,7 +340,7 @@ std::vector<fs::path> Trainer::finish(Json about) {
 
 void Trainer::resume_from(const fs::path& state_file) {
   const TrainingState state = load_training_state(state_file);
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   auto restore = [&](StateDict& into, const StateDict& from, const std::string& what) {
     for (auto& [key, t] : into) {
       const auto it = from.find(key);
