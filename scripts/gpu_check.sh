@@ -8,7 +8,11 @@
 #   3. the pipelined run on a stream of realistic studies (bench/model_pipeline),
 #   4. the model plugins' other tests, against this LibTorch.
 # A phase that would start after SCREENER_GPU_BUDGET_S seconds (default 420)
-# is skipped, so the output always comes back. Logs under $OUT (or out/gpu):
+# is skipped, so the output always comes back; SCREENER_GPU_SKIP names phases
+# to leave out. SCREENER_GPU_PRECISIONS: the benchmarks' precisions;
+# SCREENER_GPU_STUDIES (8) and SCREENER_GPU_OVERLAP ("fp32:fp32:2 bf16:tf32:2
+# bf16:tf32:4", each UNETS:DENSITY:STUDIES_IN_FLIGHT): the pipelined runs.
+# Logs under $OUT (or out/gpu):
 # summary.txt (read it first), build.txt, cuda_tests.txt, bench_models.jsonl,
 # overlap.txt, tests.txt.
 set -uo pipefail
@@ -24,6 +28,10 @@ say() { echo "$*" | tee -a "$summary"; }
 phase() {
   local name=$1 log=$2 t0=$SECONDS rc
   shift 2
+  if [[ " ${SCREENER_GPU_SKIP:-} " == *" $name "* ]]; then
+    say "$name: skipped (SCREENER_GPU_SKIP)"
+    return 0
+  fi
   if ((SECONDS > budget)); then
     say "$name: skipped ($SECONDS s gone, budget $budget s)"
     return 1
@@ -87,12 +95,12 @@ phase build "$out/build.txt" cmake --build "$build" -j "$(nproc)" --target "${ta
 # The tests' PyTorch oracle and LibTorch's CPU side share the cores.
 export OMP_NUM_THREADS=4
 phase cuda_tests "$out/cuda_tests.txt" ctest --test-dir "$build" -R "Cuda|Tf32" -j 4 -V
-grep -E "\[cuda\]|Passed|Failed|Skipped|tests passed|tests failed" "$out/cuda_tests.txt" | grep -v "^[0-9]*: Test command" |
+grep -E "\[cuda\]|Passed|Failed|Skipped|tests passed|tests failed" "$out/cuda_tests.txt" 2>/dev/null | grep -v "^[0-9]*: Test command" |
   tee -a "$summary"
 unset OMP_NUM_THREADS
 
 phase bench_models "$out/bench_models.jsonl" \
-  "$root/bench/models/bench_models.sh" "$build" cuda "fp32 tf32 fp16 bf16" "tiny small base"
+  "$root/bench/models/bench_models.sh" "$build" cuda "${SCREENER_GPU_PRECISIONS:-fp32 tf32 fp16 bf16}" "tiny small base"
 
 # A stream of realistic studies: 512×512×240 at 0.75×0.75×1.25 mm (≈ 260×260×130
 # after crop and resampling, ~100 windows of 96×96×64), base UNets, the
@@ -108,7 +116,8 @@ overlap() {
     SCREENER_BENCH_ARGS="--set patcher.roi=[96,96,64] --set descriptor.precision=$precision \
 --set condition.precision=$precision --set density.precision=$density_precision --set descriptor.batch_size=8 \
 --set condition.batch_size=8 --max-in-flight $in_flight" \
-    "$root/bench/model_pipeline/bench_overlap.sh" "$build" 8 base cuda "[512,512,240]" "[0.75,0.75,1.25]"
+    "$root/bench/model_pipeline/bench_overlap.sh" "$build" "${SCREENER_GPU_STUDIES:-8}" base cuda "[512,512,240]" \
+    "[0.75,0.75,1.25]"
   local rc=$?
   kill $sampler 2>/dev/null
   awk '{ n++; sum += $1; idle += ($1 == 0) } END { if (n) printf "gpu utilization: mean %.1f%%, %d samples, %.1f%% of them idle\n", sum / n, n, 100 * idle / n }' \
@@ -116,13 +125,14 @@ overlap() {
   return $rc
 }
 "$python" "$root/bench/model_pipeline/without_writers.py" "$root/pipelines/demo_model.json" "$build/gpu_overlap.json"
-phase overlap_fp32 "$out/overlap.txt" overlap fp32 fp32 2
-phase overlap_bf16 "$out/overlap.txt" overlap bf16 tf32 2
-phase overlap_bf16_4 "$out/overlap.txt" overlap bf16 tf32 4
+for run in ${SCREENER_GPU_OVERLAP:-fp32:fp32:2 bf16:tf32:2 bf16:tf32:4}; do
+  IFS=: read -r unets density in_flight <<<"$run"
+  phase "overlap_${unets}_${density}_${in_flight}" "$out/overlap.txt" overlap "$unets" "$density" "$in_flight"
+done
 grep -E "^==|wall_seconds|busy_seconds\"|working_share|utilization" "$out/overlap.txt" | tee -a "$summary"
 
 export OMP_NUM_THREADS=4
 phase tests "$out/tests.txt" ctest --test-dir "$build" -E "Cuda|Tf32" \
   -R "TorchBridge|StateDictReader|UNetFlops|Descriptor|ConditionLearned|ConditionSincos|Density" -j 4 --output-on-failure
-tail -5 "$out/tests.txt" | tee -a "$summary"
+tail -5 "$out/tests.txt" 2>/dev/null | tee -a "$summary"
 say "gpu_check: done in $SECONDS s"

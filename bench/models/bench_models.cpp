@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
   const c10::Device device = resolve_device(argv[4]);
   const Precision precision = resolve_precision(argv[5], device);
   const at::ScalarType dtype = precision.dtype;
-  const auto tf32_claim = claim_tf32_switch({device, dtype, precision.tf32});
+  const DeviceOptions on{device, dtype, precision.tf32};
+  const auto tf32_claim = claim_tf32_switch(on);
   const int64_t batch = std::stoll(argv[6]);
   const int iterations = argc > 7 ? std::stoi(argv[7]) : 3;
   at::set_num_threads(int(std::max<unsigned>(1, std::thread::hardware_concurrency())));
@@ -57,7 +58,7 @@ int main(int argc, char** argv) {
     NetworkOptions o;
     o.checkpoint = checkpoint;
     o.size = size;
-    o.device = {device, dtype};
+    o.device = on;
     const auto net = load_network(o);
     const auto x = at::rand({batch, 1, roi[0], roi[1], roi[2]}, at::TensorOptions().device(device).dtype(dtype));
     seconds = seconds_per_iteration(device, iterations, [&] { (*net)(x); });
