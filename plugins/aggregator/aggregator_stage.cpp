@@ -65,17 +65,17 @@ class AggregatorStage final : public Stage {
       studies_.erase(in.study().serial);
     }
     const Volume& source = *patch.source;
-    auto values = study->sum.result();
+    const auto values = study->sum.result();
     const int64_t channels = study->sum.channels();
-    Geometry grid = source.geometry;
-    if (to_original_ && !(source.original_grid() == source.geometry)) {
-      values = to_grid(values, channels, source.geometry, source.original_grid());
-      grid = source.original_grid();
-    }
+    const bool regrid = to_original_ && !(source.original_grid() == source.geometry);
+    const Geometry grid = regrid ? source.original_grid() : source.geometry;
     Tensor::Shape shape = channels == 1 ? Tensor::Shape{grid.size[0], grid.size[1], grid.size[2]}
                                         : Tensor::Shape{channels, grid.size[0], grid.size[1], grid.size[2]};
     Tensor map = Tensor::zeros(shape, DType::float32);
-    std::copy(values.begin(), values.end(), map.data<float>());
+    if (regrid)
+      to_grid(values, channels, source.geometry, grid, map.data<float>());
+    else
+      std::copy(values.begin(), values.end(), map.data<float>());
     out.emit_item("map", source.derive(stage_id_, to_original_ ? "to_original_grid" : "aggregate", grid, std::move(map)),
                   -1, 1);
   }
@@ -93,18 +93,15 @@ class AggregatorStage final : public Stage {
     int64_t received = 0;
   };
 
-  // Each channel through the grids' physical mapping; outside, the channel's minimum.
-  static std::vector<float> to_grid(const std::vector<float>& values, int64_t channels, const Geometry& from,
-                                    const Geometry& to) {
+  // Each channel through the grids' physical mapping into `out`; outside, the channel's minimum.
+  static void to_grid(const std::vector<float>& values, int64_t channels, const Geometry& from, const Geometry& to,
+                      float* out) {
     const std::size_t n = std::size_t(from.voxel_count());
-    std::vector<float> out;
     for (int64_t c = 0; c < channels; ++c) {
       const float* channel = values.data() + std::size_t(c) * n;
       const float fill = n ? *std::min_element(channel, channel + n) : 0.0f;
-      const auto moved = regrid_linear(channel, from, to, fill);
-      out.insert(out.end(), moved.begin(), moved.end());
+      regrid_linear(channel, from, to, fill, out + c * to.voxel_count());
     }
-    return out;
   }
 
   std::shared_ptr<const std::vector<float>> weights_for(const Index3& roi) {

@@ -7,7 +7,47 @@
 
 namespace screener::aggregator {
 
+namespace {
+
+// Where a point of `to` falls in `from` along one axis: the two neighbours
+// and the weight of the upper one; `inside` is false more than half a voxel
+// outside.
+struct Tap {
+  int64_t lo = 0, hi = 0;
+  double w = 0;
+  bool inside = true;
+};
+
+Tap tap_at(double q, int64_t n) {
+  Tap t;
+  t.inside = q >= -0.5 && q <= double(n) - 0.5;
+  q = std::clamp(q, 0.0, double(n - 1));
+  t.lo = std::min(int64_t(q), n - 1);
+  t.hi = std::min(t.lo + 1, n - 1);
+  t.w = q - double(t.lo);
+  return t;
+}
+
+double trilinear(const float* values, const Index3& n, const Tap (&t)[3]) {
+  double v = 0;
+  for (int c = 0; c < 8; ++c) {
+    const int64_t x = (c & 4) ? t[0].hi : t[0].lo, y = (c & 2) ? t[1].hi : t[1].lo, z = (c & 1) ? t[2].hi : t[2].lo;
+    const double wx = (c & 4) ? t[0].w : 1 - t[0].w, wy = (c & 2) ? t[1].w : 1 - t[1].w,
+                 wz = (c & 1) ? t[2].w : 1 - t[2].w;
+    v += wx * wy * wz * double(values[(x * n[1] + y) * n[2] + z]);
+  }
+  return v;
+}
+
+}  // namespace
+
 std::vector<float> regrid_linear(const float* values, const Geometry& from, const Geometry& to, float fill) {
+  std::vector<float> out(std::size_t(to.voxel_count()));
+  regrid_linear(values, from, to, fill, out.data());
+  return out;
+}
+
+void regrid_linear(const float* values, const Geometry& from, const Geometry& to, float fill, float* out) {
   // index_from = A * index_to + b: affine, so one matrix for the whole grid.
   const Vec3 b = from.physical_to_index(to.origin);
   Mat3 a;
@@ -19,40 +59,41 @@ std::vector<float> regrid_linear(const float* values, const Geometry& from, cons
   }
   const auto& n = from.size;
   const auto& m = to.size;
-  std::vector<float> out(std::size_t(m[0] * m[1] * m[2]));
-  auto at = [&](int64_t i, int64_t j, int64_t k) { return values[(i * n[1] + j) * n[2] + k]; };
+  // Grids that are not rotated against each other (crop and resampling keep
+  // the direction): each axis of `to` maps to one axis of `from`, so the taps
+  // are computed once per axis (the map back onto the original grid is
+  // ~60 M voxels per study, on the GPU path's critical CPU stages).
+  bool axis_aligned = true;
+  for (int r = 0; r < 3; ++r)
+    for (int k = 0; k < 3; ++k)
+      if (r != k && std::abs(a[r][k]) > 1e-12 * std::abs(a[r][r])) axis_aligned = false;
+  if (axis_aligned) {
+    std::vector<Tap> taps[3];
+    for (int r = 0; r < 3; ++r)
+      for (int64_t i = 0; i < m[r]; ++i) taps[r].push_back(tap_at(a[r][r] * double(i) + b[r], n[r]));
+    tbb::parallel_for(int64_t{0}, m[0], [&](int64_t i) {
+      Tap t[3] = {taps[0][std::size_t(i)], {}, {}};
+      for (int64_t j = 0; j < m[1]; ++j) {
+        t[1] = taps[1][std::size_t(j)];
+        float* row = out + (i * m[1] + j) * m[2];
+        for (int64_t k = 0; k < m[2]; ++k) {
+          t[2] = taps[2][std::size_t(k)];
+          row[k] = t[0].inside && t[1].inside && t[2].inside ? float(trilinear(values, n, t)) : fill;
+        }
+      }
+    });
+    return;
+  }
   tbb::parallel_for(int64_t{0}, m[0], [&](int64_t i) {
     for (int64_t j = 0; j < m[1]; ++j)
       for (int64_t k = 0; k < m[2]; ++k) {
-        double q[3];
-        bool inside = true;
-        for (int r = 0; r < 3; ++r) {
-          q[r] = a[r][0] * double(i) + a[r][1] * double(j) + a[r][2] * double(k) + b[r];
-          if (q[r] < -0.5 || q[r] > double(n[r]) - 0.5) inside = false;
-          q[r] = std::clamp(q[r], 0.0, double(n[r] - 1));
-        }
-        float& dst = out[std::size_t((i * m[1] + j) * m[2] + k)];
-        if (!inside) {
-          dst = fill;
-          continue;
-        }
-        int64_t lo[3], hi[3];
-        double w[3];
-        for (int r = 0; r < 3; ++r) {
-          lo[r] = std::min(int64_t(q[r]), n[r] - 1);
-          hi[r] = std::min(lo[r] + 1, n[r] - 1);
-          w[r] = q[r] - double(lo[r]);
-        }
-        double v = 0;
-        for (int c = 0; c < 8; ++c) {
-          const int64_t x = (c & 4) ? hi[0] : lo[0], y = (c & 2) ? hi[1] : lo[1], z = (c & 1) ? hi[2] : lo[2];
-          const double wx = (c & 4) ? w[0] : 1 - w[0], wy = (c & 2) ? w[1] : 1 - w[1], wz = (c & 1) ? w[2] : 1 - w[2];
-          v += wx * wy * wz * double(at(x, y, z));
-        }
-        dst = float(v);
+        Tap t[3];
+        for (int r = 0; r < 3; ++r)
+          t[r] = tap_at(a[r][0] * double(i) + a[r][1] * double(j) + a[r][2] * double(k) + b[r], n[r]);
+        out[(i * m[1] + j) * m[2] + k] =
+            t[0].inside && t[1].inside && t[2].inside ? float(trilinear(values, n, t)) : fill;
       }
   });
-  return out;
 }
 
 }  // namespace screener::aggregator

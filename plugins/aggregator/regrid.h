@@ -11,6 +11,8 @@ namespace screener::aggregator {
 // in `from`, trilinear interpolation of `values` there. Points more than half
 // a voxel outside `from` get `fill` (the map's minimum, for the parts of the
 // original image that were cropped away).
+// `out` holds to.voxel_count() values.
+void regrid_linear(const float* values, const Geometry& from, const Geometry& to, float fill, float* out);
 std::vector<float> regrid_linear(const float* values, const Geometry& from, const Geometry& to, float fill);
 
 }  // namespace screener::aggregator
