@@ -38,9 +38,10 @@ class DensityTrainerStage final : public Stage {
     spec.concurrency(Concurrency::serial());
   }
 
-  explicit DensityTrainerStage(const StageContext& ctx)
-      : ctx_(ctx), options_(read_training_params(ctx, "density")),
-        tf32_claim_(claim_tf32_switch(read_device_params(ctx))), device_(read_device_params(ctx).device) {
+  explicit DensityTrainerStage(const StageContext& ctx) : DensityTrainerStage(ctx, read_device_params(ctx)) {}
+  DensityTrainerStage(const StageContext& ctx, const DeviceOptions& device)
+      : ctx_(ctx), options_(read_training_params(ctx, "density")), tf32_claim_(claim_tf32_switch(device)),
+        device_(device.device) {
     const auto& p = ctx.params;
     kind_ = p.get<std::string>("model");
     shape_.hidden = p.get<int64_t>("hidden");

@@ -64,8 +64,9 @@ class SslTrainerStage final : public Stage {
     spec.concurrency(Concurrency::serial());
   }
 
-  explicit SslTrainerStage(const StageContext& ctx)
-      : tf32_claim_(claim_tf32_switch(read_device_params(ctx))), device_(read_device_params(ctx).device) {
+  explicit SslTrainerStage(const StageContext& ctx) : SslTrainerStage(ctx, read_device_params(ctx)) {}
+  SslTrainerStage(const StageContext& ctx, const DeviceOptions& device)
+      : tf32_claim_(claim_tf32_switch(device)), device_(device.device) {
     const auto& p = ctx.params;
     what_ = p.get<std::string>("trains");
     size_ = p.get<std::string>("size");

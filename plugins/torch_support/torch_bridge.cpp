@@ -144,7 +144,7 @@ void declare_device_params(StageSpec& spec, const std::vector<std::string>& prec
   spec.text("device", "auto", "auto (CUDA if present, else CPU), cpu, cuda or cuda:N");
   if (precisions.size() > 1)
     spec.choice("precision", precisions, precisions.front(),
-                "Arithmetic precision: fp32 (IEEE), tf32 (fp32 tensors, TF32 tensor cores), fp16, bf16; all but fp32 need CUDA");
+                "Arithmetic precision; all but fp32 (IEEE) need CUDA (tf32: fp32 tensors on TF32 tensor cores)");
   spec.integer("threads", 0, "CPU threads for LibTorch's operators (0: the run's --threads)").range(0, 1024);
 }
 
