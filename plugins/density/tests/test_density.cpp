@@ -113,7 +113,7 @@ TEST(Density, CudaMatchesPyTorch) {
     for (const auto& [precision, tolerance] : std::vector<std::pair<std::string, double>>{{"fp32", 1e-4}, {"tf32", 1e-2}}) {
       harness::StageRun run(Json{{"checkpoint", (dir / "state_dict.pt").string()}, {"device", "cuda"},
                                  {"precision", precision}});
-      c10::Device on{gpu};
+      Device on{Device::Kind::cuda, 0};
       const auto got = model_testing::run_batch(run, {y, cond}, "nll", &on);
       EXPECT_TRUE(on.is_cpu()) << c.kind << ": the NLL map should come back to the host";
       EXPECT_LT(model_testing::reported_l2("density " + c.kind + " " + precision, got, expected), tolerance)

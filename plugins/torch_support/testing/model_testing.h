@@ -3,8 +3,8 @@
 // tensors, and running a stage's batch the way the runtime does.
 #pragma once
 #include <chrono>
-#include <iostream>
 #include <filesystem>
+#include <iostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -81,7 +81,7 @@ inline std::shared_ptr<screener::Patch> patch_of(const at::Tensor& data, screene
 // one port per tensor, and returns `port`'s outputs stacked (B, ...) on the
 // host; `emitted_on`, if given, receives the device the stage left them on.
 inline at::Tensor run_batch(harness::StageRun& run, const std::vector<at::Tensor>& inputs, const std::string& port,
-                            c10::Device* emitted_on = nullptr) {
+                            screener::Device* emitted_on = nullptr) {
   auto study = std::make_shared<screener::Study>();
   study->id = "study";
   const int64_t B = inputs.at(0).size(0);
@@ -99,14 +99,13 @@ inline at::Tensor run_batch(harness::StageRun& run, const std::vector<at::Tensor
   std::vector<at::Tensor> results;
   for (auto& o : outs) {
     const auto& p = screener::payload_as<screener::Patch>(o.emitted.at(port));
-    if (emitted_on) *emitted_on = p.data.device().is_cpu() ? c10::Device(c10::kCPU) : c10::Device(c10::kCUDA, c10::DeviceIndex(p.data.device().index));
+    if (emitted_on) *emitted_on = p.data.device();
     results.push_back(screener::torch_support::to_aten(p.data, c10::kCPU).clone());
   }
   return at::stack(results);
 }
 
-// Where a CUDA device is present, the relative error of a CUDA run is also
-// printed (the device check records them: scripts/gpu_check.sh).
+// relative_l2, also printed: scripts/gpu_check.sh collects the CUDA tests' figures.
 inline double reported_l2(const std::string& what, const at::Tensor& got, const at::Tensor& expected) {
   const double e = relative_l2(got, expected);
   std::cout << "[cuda] " << what << ": relative L2 " << e << std::endl;
