@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Screener needs (only those missing, no prompt),
-# then configures and builds everything into build/ (or $SCREENER_BUILD_DIR).
+# then configures and builds everything into build/ (or $SCREENER_BUILD_DIR);
+# with --packages-only, only the packages.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${SCREENER_BUILD_DIR:-$root/build}
@@ -18,6 +19,8 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+[ "${1:-}" = "--packages-only" ] && exit 0
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$build" -j "$(nproc)"

@@ -72,6 +72,16 @@ Shard Shard::from_environment() {
   return parse(std::to_string(std::atoi(id) - first) + "/" + count);
 }
 
+std::optional<ManifestRecord> parse_manifest_line(const std::string& line) {
+  const Json j = Json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("study") || !j.contains("status")) return std::nullopt;
+  try {
+    return ManifestRecord::from_json(j);
+  } catch (const Json::exception&) {  // a field of the wrong type: not a line we wrote
+    return std::nullopt;
+  }
+}
+
 std::map<std::string, ManifestRecord> read_manifests(const std::vector<fs::path>& dirs) {
   std::vector<std::pair<double, ManifestRecord>> all;
   for (const auto& dir : dirs) {
@@ -81,12 +91,8 @@ std::map<std::string, ManifestRecord> read_manifests(const std::vector<fs::path>
       if (name.rfind("manifest", 0) != 0 || e.path().extension() != ".jsonl") continue;
       std::ifstream in(e.path());
       std::string line;
-      while (std::getline(in, line)) {
-        const Json j = Json::parse(line, nullptr, false);
-        if (j.is_discarded() || !j.is_object() || !j.contains("study") || !j.contains("status")) continue;  // torn
-        const auto r = ManifestRecord::from_json(j);
-        all.emplace_back(r.finished_unix, r);
-      }
+      while (std::getline(in, line))
+        if (auto r = parse_manifest_line(line)) all.emplace_back(r->finished_unix, std::move(*r));
     }
   }
   std::map<std::string, ManifestRecord> latest;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,10 @@ struct Shard {
 
 // FNV-1a, 64 bit, as 16 hex digits: a stable name for inputs and pipelines.
 std::string fingerprint(const std::string& text);
+
+// One manifest line; nothing for a line torn by a crash or otherwise not a
+// record (not JSON, not an object, fields of the wrong type).
+std::optional<ManifestRecord> parse_manifest_line(const std::string& line);
 
 // Latest record per study from every manifest*.jsonl in `dirs`.
 std::map<std::string, ManifestRecord> read_manifests(const std::vector<std::filesystem::path>& dirs);
