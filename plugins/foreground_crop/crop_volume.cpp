@@ -1,5 +1,6 @@
 #include "crop_volume.h"
 
+#include <cmath>
 #include <sstream>
 #include <vector>
 
@@ -16,6 +17,11 @@ std::string shape_text(const Index3& s) {
 
 template <class T> std::optional<Box> box_of(const Volume& in, const Index3& block, double threshold) {
   return foreground_box(in.voxels.data<T>(), in.geometry.size, block, threshold);
+}
+
+template <class T> void set_outside(T* voxels, const std::vector<uint8_t>& body, T air) {
+  for (std::size_t i = 0; i < body.size(); ++i)
+    if (!body[i]) voxels[i] = air;
 }
 
 template <class T> std::vector<uint8_t> mask_of(const Volume& in, double threshold, BodyBorder border) {
@@ -51,16 +57,25 @@ CropResult crop_to_foreground(const Volume& in, const CropOptions& options, cons
   const Tensor::Shape shape{box->size[0], box->size[1], box->size[2]};
   Tensor cropped = Tensor::zeros(shape, dtype);
   copy_box(voxels.raw(), size, *box, dtype_size(dtype), cropped.raw());
-  result.volume = in.derive(stage_id, "crop", grid, std::move(cropped));
 
-  if (options.body_mask) {
+  if (options.body_mask || options.air_outside_body) {
     // On the whole volume: "the border" is the scanned volume's, not the box's.
     const auto body = dtype == DType::int16 ? mask_of<int16_t>(in, options.threshold_hu, options.body_border)
                                             : mask_of<float>(in, options.threshold_hu, options.body_border);
-    Tensor mask = Tensor::zeros(shape, DType::uint8);
-    copy_box(body.data(), size, *box, 1, mask.raw());
-    result.body_mask = in.derive(stage_id, "body_mask", grid, std::move(mask));
+    std::vector<uint8_t> in_box(std::size_t(box->size[0] * box->size[1] * box->size[2]));
+    copy_box(body.data(), size, *box, 1, in_box.data());
+    outline_body(in_box, box->size, grid.spacing, options.outline);
+    if (options.air_outside_body) {
+      if (dtype == DType::int16) set_outside(cropped.data<int16_t>(), in_box, int16_t(std::lround(options.air_hu)));
+      else set_outside(cropped.data<float>(), in_box, float(options.air_hu));
+    }
+    if (options.body_mask) {
+      Tensor mask = Tensor::zeros(shape, DType::uint8);
+      std::copy(in_box.begin(), in_box.end(), mask.data<uint8_t>());
+      result.body_mask = in.derive(stage_id, "body_mask", grid, std::move(mask));
+    }
   }
+  result.volume = in.derive(stage_id, "crop", grid, std::move(cropped));
   return result;
 }
 

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "body_outline.h"
 #include "foreground_box.h"
 #include "screener/payload.h"
 
@@ -13,12 +14,17 @@ struct CropOptions {
   double threshold_hu = -500.0;  // foreground: HU >= threshold; air: HU < threshold
   bool body_mask = false;
   BodyBorder body_border = BodyBorder::volume;
+  OutlineOptions outline;  // applied to the body mask on the cropped grid
+  // Voxels of the crop outside the body mask set to `air_hu` (the mask is
+  // computed for this even when it is not emitted).
+  bool air_outside_body = false;
+  double air_hu = -1000;
 };
 
 struct CropResult {
   Box box;                                // in the input's index space
   std::shared_ptr<Volume> volume;         // input dtype, on the cropped grid
-  std::shared_ptr<Volume> body_mask;      // uint8 on the cropped grid; only when asked for
+  std::shared_ptr<Volume> body_mask;      // uint8 on the cropped grid; only when asked for (body_mask)
 };
 
 // Throws InputError naming `study_id` when there is no foreground block.
