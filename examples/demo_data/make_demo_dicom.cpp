@@ -1,10 +1,12 @@
 // Writes synthetic CT studies as real DICOM series (CT Image Storage, one file
 // per slice, explicit VR little endian) plus their lesion masks as NIfTI:
 //
-//   make_demo_dicom OUTPUT_DIR [STUDIES=3] [SEED=0] [LESIONS=4] [SIZE=256,256,96] [SPACING=1.5,1.5,2.5]
+//   make_demo_dicom OUTPUT_DIR [STUDIES=3] [SEED=0] [LESIONS=4] [SIZE=256,256,96] [SPACING=1.5,1.5,2.5] [--couch]
 //
-// OUTPUT_DIR/dicom/<PatientID>/slice-NNN.dcm and OUTPUT_DIR/truth/<PatientID>.lesions.nii.gz
-// (apart, so that a reader given OUTPUT_DIR/dicom sees only the CT series).
+// OUTPUT_DIR/dicom/<PatientID>/slice-NNN.dcm, OUTPUT_DIR/truth/<PatientID>.lesions.nii.gz and
+// OUTPUT_DIR/body/<PatientID>.body.nii.gz (apart, so that a reader given OUTPUT_DIR/dicom sees
+// only the CT series, and an evaluation given OUTPUT_DIR/truth only the lesion masks).
+#include <CLI/CLI.hpp>
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 
@@ -119,33 +121,59 @@ void write_series(const phantom::PhantomCT& ct, const std::string& patient, cons
   }
 }
 
+void write_mask(const Geometry& g, const std::vector<uint8_t>& voxels, const fs::path& file) {
+  Volume mask;
+  mask.geometry = g;
+  mask.voxels = Tensor::zeros({g.size[0], g.size[1], g.size[2]}, DType::uint8);
+  std::copy(voxels.begin(), voxels.end(), mask.voxels.data<uint8_t>());
+  fs::create_directories(file.parent_path());
+  nifti::write_volume(mask, file);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s OUTPUT_DIR [STUDIES=3] [SEED=0] [LESIONS=4] [SIZE=256,256,96] [SPACING=1.5,1.5,2.5]\n", argv[0]);
-    return 2;
-  }
+  CLI::App app{"Synthetic CT studies (phantoms) as DICOM series, with their lesion and body masks", "make_demo_dicom"};
+  std::string out_dir, size_text, spacing_text;
+  int studies = 3, lesions = 4;
+  uint64_t seed = 0;
+  bool couch = false;
+  double noise_hu = 12, air_hu = -1000, fat_mm = -1;
+  bool variety = false;
+  app.add_option("output", out_dir, "Output directory: dicom/<PatientID>/, truth/<PatientID>.lesions.nii.gz, body/<PatientID>.body.nii.gz")
+      ->required();
+  app.add_option("studies", studies, "Number of studies")->capture_default_str()->check(CLI::Range(1, 100000));
+  app.add_option("seed", seed, "Seed of the first study (study i uses seed + i)")->capture_default_str();
+  app.add_option("lesions", lesions, "Lesions per study")->capture_default_str()->check(CLI::Range(0, 50));
+  app.add_option("size", size_text, "Voxels, H,W,S (default 256,256,96)");
+  app.add_option("spacing", spacing_text, "Nominal spacing in mm, H,W,S (default 1.5,1.5,2.5)");
+  app.add_flag("--couch", couch, "A carbon-fibre table under the patient (not part of the body)");
+  app.add_option("--noise", noise_hu, "Scanner noise, standard deviation in HU")->capture_default_str()->check(CLI::Range(0.0, 200.0));
+  app.add_option("--air", air_hu, "Air around the patient, HU")->capture_default_str()->check(CLI::Range(-1024.0, -500.0));
+  app.add_option("--fat-mm", fat_mm, "Subcutaneous fat, mm (default: about 15 mm, a tenth of the body)")
+      ->check(CLI::Range(0.0, 60.0));
+  app.add_flag("--variety", variety,
+               "Patient-to-patient variety of body outline, fat, skin, soft tissue, noise, air and table (training sets)");
+  CLI11_PARSE(app, argc, argv);
   try {
-    const fs::path out = argv[1];
-    const int studies = argc > 2 ? std::stoi(argv[2]) : 3;
-    const uint64_t seed = argc > 3 ? std::stoull(argv[3]) : 0;
+    const fs::path out = out_dir;
     phantom::PhantomOptions o;
-    o.lesions = argc > 4 ? std::stoi(argv[4]) : 4;
-    if (argc > 5) o.size = parse_list<int64_t, 3>(argv[5], "SIZE");
-    if (argc > 6) o.spacing = parse_list<double, 3>(argv[6], "SPACING");
+    o.lesions = lesions;
+    o.couch = couch;
+    o.noise_hu = noise_hu;
+    o.air_hu = air_hu;
+    o.fat_mm = fat_mm;
+    o.variety = variety;
+    if (!size_text.empty()) o.size = parse_list<int64_t, 3>(size_text, "SIZE");
+    if (!spacing_text.empty()) o.spacing = parse_list<double, 3>(spacing_text, "SPACING");
     for (int i = 0; i < studies; ++i) {
       o.seed = seed + uint64_t(i);
       const auto ct = phantom::make_phantom(o);
       char patient[32];
       std::snprintf(patient, sizeof patient, "DEMO-%04d", i);
       write_series(ct, patient, out / "dicom" / patient, i);
-      Volume mask;
-      mask.geometry = ct.geometry;
-      mask.voxels = Tensor::zeros({ct.geometry.size[0], ct.geometry.size[1], ct.geometry.size[2]}, DType::uint8);
-      std::copy(ct.lesion_mask.begin(), ct.lesion_mask.end(), mask.voxels.data<uint8_t>());
-      fs::create_directories(out / "truth");
-      nifti::write_volume(mask, out / "truth" / (std::string(patient) + ".lesions.nii.gz"));
+      write_mask(ct.geometry, ct.lesion_mask, out / "truth" / (std::string(patient) + ".lesions.nii.gz"));
+      write_mask(ct.geometry, ct.body_mask, out / "body" / (std::string(patient) + ".body.nii.gz"));
       std::printf("%s: %lld slices, %zu lesions\n", patient, static_cast<long long>(ct.geometry.size[2]), ct.lesions.size());
     }
     return 0;

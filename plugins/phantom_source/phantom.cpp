@@ -63,8 +63,8 @@ PhantomCT make_phantom(const PhantomOptions& o) {
   const double scale = d.uniform(0.85, 1.1);
   const Vec3 centre{d.uniform(-10, 10), d.uniform(-10, 10), g.origin[2] + extent[2] * d.uniform(0.45, 0.55)};
   const double zc = centre[2], half_z = extent[2] / 2;
-  const Ellipsoid body{centre, {150 * scale, 105 * scale, 1e9}};
-  const Ellipsoid inner{centre, {135 * scale, 92 * scale, 1e9}};
+  Ellipsoid body{centre, {150 * scale, 105 * scale, 1e9}};
+  Ellipsoid inner{centre, {135 * scale, 92 * scale, 1e9}};
   const double lung_z = zc + 0.45 * half_z;
   const Ellipsoid lungs[2] = {
       {{centre[0] - 70 * scale, centre[1] - 5, lung_z}, {48 * scale, 62 * scale, 0.7 * half_z * d.uniform(0.9, 1.1)}},
@@ -106,7 +106,40 @@ PhantomCT make_phantom(const PhantomOptions& o) {
   const std::size_t n = std::size_t(g.voxel_count());
   ct.hu.resize(n);
   ct.lesion_mask.assign(n, 0);
+  ct.body_mask.assign(n, 0);
   const uint64_t noise_seed = uint64_t(d.uniform() * 0x1.0p53);
+  // Drawn last, so that the same seed gives the same patient with or without them.
+  double skin_mm = 0, skin_hu = 0, tissue_hu = 40, noise_hu = o.noise_hu, air_hu = o.air_hu;
+  bool couch = o.couch;
+  if (o.variety) {
+    body.r[0] *= d.uniform(1.0, 1.08);
+    body.r[1] *= d.uniform(1.0, 1.08);
+    const double fat = o.fat_mm >= 0 ? o.fat_mm : d.uniform(0, 22);
+    inner.r = {body.r[0] - fat, body.r[1] - fat, 1e9};
+    skin_mm = d.uniform(0, 2.5);
+    skin_hu = d.uniform(10, 60);
+    tissue_hu = d.uniform(15, 60);
+    noise_hu *= d.uniform(0.4, 1.8);
+    air_hu = d.uniform(-1024, -985);
+    couch = couch || d.uniform() < 0.5;
+  } else if (o.fat_mm >= 0) {
+    inner.r = {body.r[0] - o.fat_mm, body.r[1] - o.fat_mm, 1e9};
+  }
+  // The table: its top surface curves up towards the sides (radius 600 mm),
+  // carbon-fibre skins around a foam core.
+  const double couch_gap = couch ? d.uniform(0, 4) : 0, couch_skin = 5, couch_depth = 50;
+  const double couch_top = centre[1] + body.r[1] + couch_gap;
+  auto couch_hu = [&](const Vec3& p, double& hu) {
+    const double dx = p[0] - centre[0];
+    const double depth = p[1] - (couch_top - dx * dx / 1200.0);  // below the top surface
+    if (depth < 0 || depth > couch_depth || std::abs(dx) > 230) return;
+    hu = depth < couch_skin || depth > couch_depth - couch_skin || std::abs(dx) > 215 ? 250 : -900;
+  };
+  // Depth below the body's surface, mm (exact on the axes, close elsewhere).
+  auto skin_depth = [&](const Vec3& p) {
+    const double u = (p[0] - body.c[0]) / body.r[0], w = (p[1] - body.c[1]) / body.r[1];
+    return (1 - std::sqrt(u * u + w * w)) * std::min(body.r[0], body.r[1]);
+  };
   tbb::parallel_for(int64_t{0}, g.size[0], [&](int64_t a) {
   for (int64_t b = 0; b < g.size[1]; ++b)
       for (int64_t c = 0; c < g.size[2]; ++c) {
@@ -117,9 +150,11 @@ PhantomCT make_phantom(const PhantomOptions& o) {
           ct.hu[v] = -2048;  // outside the reconstruction circle
           continue;
         }
-        double hu = -1000;
+        double hu = air_hu;
         if (body.contains(p)) {
-          hu = inner.contains(p) ? 40 : -100;
+          ct.body_mask[v] = 1;
+          hu = inner.contains(p) ? tissue_hu : -100;
+          if (skin_mm > 0 && skin_depth(p) < skin_mm) hu = skin_hu;
           auto in_disc = [&](const Vec3& q, double r) {
             return (p[0] - q[0]) * (p[0] - q[0]) + (p[1] - q[1]) * (p[1] - q[1]) <= r * r;
           };
@@ -139,8 +174,10 @@ PhantomCT make_phantom(const PhantomOptions& o) {
             hu = (1 - w) * hu + w * l.hu;
             if (w >= 0.5) ct.lesion_mask[v] = 1;
           }
+        } else if (couch) {
+          couch_hu(p, hu);
         }
-        hu += o.noise_hu * voxel_normal(noise_seed, v);
+        hu += noise_hu * voxel_normal(noise_seed, v);
         ct.hu[v] = int16_t(std::clamp(std::lround(hu), -1024L, 3071L));
       }
   });

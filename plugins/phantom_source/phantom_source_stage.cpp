@@ -28,6 +28,10 @@ class PhantomSource final : public SourceStage {
         .range(0.1, 10);
     spec.integer("lesions", 0, "Lesions per study (liver and lung, alternating)").range(0, 50);
     spec.number("noise_hu", 12.0, "Standard deviation of the scanner noise in HU").range(0, 200);
+    spec.flag("couch", false, "A carbon-fibre table under the patient's back (not part of the body)");
+    spec.flag("variety", false,
+              "Patient-to-patient variety of body outline, fat and skin layers, soft tissue, noise, air and table "
+              "(training sets); the same seed keeps its organs and lesions");
     spec.concurrency(Concurrency::limited(2));
   }
 
@@ -38,6 +42,8 @@ class PhantomSource final : public SourceStage {
     options_.spacing = {spacing[0], spacing[1], spacing[2]};
     options_.lesions = int(ctx.params.get<int64_t>("lesions"));
     options_.noise_hu = ctx.params.get<double>("noise_hu");
+    options_.couch = ctx.params.get<bool>("couch");
+    options_.variety = ctx.params.get<bool>("variety");
   }
 
   std::vector<StudyEntry> discover(const std::string& input, const std::function<void(const std::string&)>&) override {

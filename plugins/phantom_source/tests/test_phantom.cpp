@@ -66,3 +66,54 @@ TEST(Phantom, EachLesionKindChangesTheImageWhereItIsMasked) {
   ASSERT_GT(marked, 20);
   EXPECT_GT(diff / marked, 50.0);
 }
+
+TEST(Phantom, TheTableAndTheVarietyKeepThePatientOfTheSeed) {
+  PhantomOptions o;
+  o.size = {96, 96, 24};
+  o.spacing = {4.0, 4.0, 8.0};
+  o.seed = 11;
+  o.lesions = 4;
+  const auto plain = make_phantom(o);
+  o.couch = true;
+  const auto on_table = make_phantom(o);
+  o.variety = true;
+  const auto varied = make_phantom(o);
+  // Same geometry, organs and lesions: the table and the variety are drawn last.
+  EXPECT_EQ(on_table.geometry, plain.geometry);
+  EXPECT_EQ(on_table.lesion_mask, plain.lesion_mask);
+  EXPECT_EQ(on_table.body_mask, plain.body_mask);
+  EXPECT_EQ(varied.lesion_mask, plain.lesion_mask);
+  // The table only adds voxels outside the body: dense skins (>= 150 HU) and foam.
+  int64_t table = 0, changed_inside = 0;
+  for (std::size_t i = 0; i < plain.hu.size(); ++i) {
+    if (plain.body_mask[i]) {
+      changed_inside += on_table.hu[i] != plain.hu[i];
+    } else if (on_table.hu[i] >= 150) {
+      ++table;
+      EXPECT_LT(plain.hu[i], -500) << "the table lies where there was air";
+    }
+  }
+  EXPECT_EQ(changed_inside, 0);
+  EXPECT_GT(table, 96 * 24);  // a skin across the field of view in every slice
+  // The body mask is the patient: tissue inside, none of the table.
+  for (std::size_t i = 0; i < on_table.hu.size(); ++i)
+    if (on_table.hu[i] >= 150 && !plain.body_mask[i]) EXPECT_FALSE(on_table.body_mask[i]);
+}
+
+TEST(Phantom, VarietyChangesTheSkinEdgeBetweenPatients) {
+  // The fat layer under the skin (-150..-50 HU) is 0 to 22 mm thick with variety.
+  PhantomOptions o;
+  o.size = {96, 96, 8};
+  o.spacing = {4.0, 4.0, 8.0};
+  o.variety = true;
+  double thinnest = 1, thickest = 0;
+  for (uint64_t seed = 0; seed < 8; ++seed) {
+    o.seed = seed;
+    const double fat = fraction(make_phantom(o), -150, -50);
+    thinnest = std::min(thinnest, fat), thickest = std::max(thickest, fat);
+  }
+  EXPECT_LT(thinnest, 0.5 * thickest);
+  o.variety = false;
+  o.fat_mm = 0;
+  EXPECT_LT(fraction(make_phantom(o), -150, -50), 0.002);  // no fat layer at all
+}
