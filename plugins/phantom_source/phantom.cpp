@@ -119,15 +119,15 @@ PhantomCT make_phantom(const PhantomOptions& o) {
     skin_mm = d.uniform(0, 2.5);
     skin_hu = d.uniform(10, 60);
     tissue_hu = d.uniform(15, 60);
-    noise_hu *= d.uniform(0.4, 1.8);
+    noise_hu *= d.uniform(0, 1.8);
     air_hu = d.uniform(-1024, -985);
     couch = couch || d.uniform() < 0.5;
   } else if (o.fat_mm >= 0) {
     inner.r = {body.r[0] - o.fat_mm, body.r[1] - o.fat_mm, 1e9};
   }
   // The table: its top surface curves up towards the sides (radius 600 mm),
-  // carbon-fibre skins around a foam core.
-  const double couch_gap = couch ? d.uniform(0, 4) : 0, couch_skin = 5, couch_depth = 50;
+  // carbon-fibre skins around a foam core, 2 to 10 mm of pad (as air) under the back.
+  const double couch_gap = couch ? d.uniform(2, 10) : 0, couch_skin = 5, couch_depth = 50;
   const double couch_top = centre[1] + body.r[1] + couch_gap;
   auto couch_hu = [&](const Vec3& p, double& hu) {
     const double dx = p[0] - centre[0];

@@ -21,8 +21,8 @@ struct PhantomOptions {
   double noise_hu = 12.0;
   double air_hu = -1000;  // outside the body, inside the field of view
   // A curved carbon-fibre table under the patient's back: dense skins around
-  // a foam core, cut by the field of view at its sides, touching the body or
-  // a few mm below it. Not part of the body.
+  // a foam core, cut by the field of view at its sides, 2 to 10 mm below the
+  // back (a pad, as dense as air). Not part of the body.
   bool couch = false;
   // Subcutaneous fat under the skin, mm; negative: the classic layer
   // (about 15 mm, a tenth of the body's half-axes).
@@ -30,7 +30,7 @@ struct PhantomOptions {
   // Patient-to-patient variety of what the classic phantom keeps fixed, for
   // training sets: body outline (up to 8% wider or deeper), fat layer (0 to
   // 22 mm unless fat_mm is set), a skin layer (0 to 2.5 mm of 10 to 60 HU),
-  // soft tissue (15 to 60 HU), noise (0.4 to 1.8 times noise_hu), air (-1024
+  // soft tissue (15 to 60 HU), noise (0 to 1.8 times noise_hu), air (-1024
   // to -985 HU), and a table under half of the patients. Drawn after
   // everything else: a seed gives the same organs and lesions with or without it.
   bool variety = false;
