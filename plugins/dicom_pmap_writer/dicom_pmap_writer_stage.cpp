@@ -13,6 +13,7 @@ class DicomPmapWriter final : public Stage {
     spec.text("series_description", "Screener anomaly score", "SeriesDescription of the new series");
     spec.integer("series_number", 9001, "SeriesNumber of the new series").range(0, 2147483647);
     spec.text("quantity", "anomaly score", "What the values are (LUT label and explanation of the value mapping)");
+    dicom_results::declare_parametric_map_params(spec);
     spec.concurrency(Concurrency::limited(2));
   }
   explicit DicomPmapWriter(const StageContext& ctx)
@@ -20,6 +21,7 @@ class DicomPmapWriter final : public Stage {
     options_.series.series_description = ctx.params.get<std::string>("series_description");
     options_.series.series_number = int(ctx.params.get<int64_t>("series_number"));
     options_.quantity = ctx.params.get<std::string>("quantity");
+    dicom_results::apply_parametric_map_params(ctx.params, options_);
   }
 
   void process(const Inputs& in, Emitter& out) override {
@@ -33,5 +35,6 @@ class DicomPmapWriter final : public Stage {
   dicom_results::ParametricMapOptions options_;
 };
 
-SCREENER_PLUGIN(DicomPmapWriter, "dicom_pmap_writer", "1.0.0",
-                "Writes score maps as DICOM Parametric Maps (float, real-world value mapping) in the source study")
+SCREENER_PLUGIN(DicomPmapWriter, "dicom_pmap_writer", "1.1.0",
+                "Writes score maps as DICOM Parametric Maps (16-bit or float, real-world value mapping, deflated or not) "
+                "in the source study")

@@ -1,5 +1,6 @@
-// Score maps as standard DICOM objects: a Parametric Map (float values with a
-// real-world value mapping) and a binary Segmentation of the thresholded map.
+// Score maps as standard DICOM objects: a Parametric Map (float or 16-bit
+// values with a real-world value mapping) and a binary Segmentation of the
+// thresholded map.
 // Both share the source series' patient, study and frame of reference, sit on
 // the map's grid, and reference the source instances.
 //
@@ -25,6 +26,7 @@ struct EncodedObject {
   std::string sop_class_uid;
   std::string sop_instance_uid;
   std::string series_instance_uid;
+  std::string transfer_syntax_uid;
 };
 
 struct SeriesOptions {
@@ -32,10 +34,25 @@ struct SeriesOptions {
   int series_number = 9001;
 };
 
+// How a Parametric Map stores its values.
+enum class MapPixels {
+  float32,  // the map's floats as they are (FloatPixelData), mapped 1:1
+  uint16,   // quantised to 0..65535 over the map's range, mapped back by the real-world
+            // value slope and intercept: within half a step, (max - min) / 131070, of the map
+};
+
 struct ParametricMapOptions {
   SeriesOptions series;
   std::string quantity = "anomaly score";  // what the values are (LUT label / explanation)
+  MapPixels pixels = MapPixels::float32;
+  bool deflate = false;  // Deflated Explicit VR Little Endian instead of Explicit VR Little Endian
 };
+
+// The storage choice as stage parameters (`pixels`, `transfer_syntax`), so
+// that every Parametric Map writer offers the same; the defaults are the
+// compact encoding (uint16, deflated).
+void declare_parametric_map_params(StageSpec& spec);
+void apply_parametric_map_params(const Params& params, ParametricMapOptions& options);
 
 struct SegmentationOptions {
   SeriesOptions series;

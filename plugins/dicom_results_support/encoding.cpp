@@ -42,19 +42,31 @@ ContentIdentificationMacro content_identification(const std::string& label, cons
   return ContentIdentificationMacro("1", label.c_str(), description.c_str(), "Screener^");
 }
 
-std::string part10_bytes(DcmFileFormat& file) {
-  const E_TransferSyntax xfer = EXS_LittleEndianExplicit;
+std::string transfer_syntax_uid(E_TransferSyntax xfer) { return DcmXfer(xfer).getXferID(); }
+
+std::string part10_bytes(DcmFileFormat& file, E_TransferSyntax xfer) {
   check(file.validateMetaInfo(xfer), "DICOM meta header");
   // DCMTK streams into a fixed buffer and asks to have it emptied when full.
   std::vector<char> chunk(std::size_t(1) << 20);
   DcmOutputBufferStream out(chunk.data(), offile_off_t(chunk.size()));
   DcmWriteCache cache;
   std::string bytes;
-  bytes.reserve(std::size_t(file.calcElementLength(xfer, EET_ExplicitLength)) + 132);  // + preamble and "DICM"
+  // Uncompressed, the size is known (+ preamble and "DICM"); deflated, it is what zlib makes of it.
+  if (DcmXfer(xfer).getStreamCompression() == ESC_none)
+    bytes.reserve(std::size_t(file.calcElementLength(xfer, EET_ExplicitLength)) + 132);
   file.transferInit();
   OFCondition status = EC_StreamNotifyClient;
   while (status == EC_StreamNotifyClient) {
     status = file.write(out, xfer, EET_ExplicitLength, &cache);
+    void* filled = nullptr;
+    offile_off_t length = 0;
+    out.flushBuffer(filled, length);
+    bytes.append(static_cast<const char*>(filled), std::size_t(length));
+  }
+  // A deflated stream ends with what zlib still holds: flushing finishes it,
+  // a buffer at a time.
+  while (status.good() && !out.isFlushed()) {
+    out.flush();
     void* filled = nullptr;
     offile_off_t length = 0;
     out.flushBuffer(filled, length);

@@ -116,6 +116,7 @@ EncodedObject encode_segmentation(const Volume& map, const Study& study, const S
   seg->getSeries().getSeriesInstanceUID(uid);
   encoded.series_instance_uid = uid.c_str();
   encoded.sop_class_uid = UID_SegmentationStorage;
+  encoded.transfer_syntax_uid = transfer_syntax_uid(EXS_LittleEndianExplicit);
   encoded.bytes = part10_bytes(file);
   return encoded;
 }

@@ -1,7 +1,7 @@
 #pragma once
 #include <filesystem>
 
-#include "montage.h"
+#include "rgb_image.h"
 
 namespace screener::preview {
 

@@ -1,6 +1,8 @@
 """Independent check of a Parametric Map or Segmentation written by Screener:
-pydicom reads it back; pixel values, frame geometry, identity and references
-are compared with what the test expected. Usage: OBJECT MAP.npy EXPECTED.json"""
+pydicom reads it back; transfer syntax, pixel values (for a Parametric Map
+through its real-world value mapping), frame geometry, identity and
+references are compared with what the test expected.
+Usage: OBJECT MAP.npy EXPECTED.json"""
 import json
 import sys
 
@@ -13,6 +15,8 @@ expected = json.load(open(expected_path))
 study = expected["study"]
 volume = np.load(map_path)  # (columns, rows, frames) like the screener grid
 kind = expected["kind"]
+
+assert ds.file_meta.TransferSyntaxUID == expected["transfer_syntax"], ds.file_meta.TransferSyntaxUID
 
 # Identity: same patient, study and frame of reference as the source; a new series.
 for keyword in ("PatientName", "PatientID", "StudyInstanceUID", "StudyDate", "AccessionNumber", "FrameOfReferenceUID"):
@@ -48,6 +52,22 @@ def expected_sources(position):
 
 frames = ds.PerFrameFunctionalGroupsSequence
 pixels = ds.pixel_array.reshape(int(ds.NumberOfFrames), ds.Rows, ds.Columns)
+if kind == "pmap":
+    # The values a viewer shows: the stored pixels through the real-world value mapping.
+    rwvm = shared.RealWorldValueMappingSequence[0]
+    slope, intercept = float(rwvm.RealWorldValueSlope), float(rwvm.RealWorldValueIntercept)
+    if expected["pixels"] == "float32":
+        assert "FloatPixelData" in ds and ds.BitsAllocated == 32 and pixels.dtype == np.float32
+        assert slope == 1.0 and intercept == 0.0
+        assert abs(rwvm.DoubleFloatRealWorldValueFirstValueMapped - volume.min()) < 1e-6
+        assert abs(rwvm.DoubleFloatRealWorldValueLastValueMapped - volume.max()) < 1e-6
+    else:
+        assert "PixelData" in ds and ds.BitsAllocated == 16 and ds.BitsStored == 16 and ds.HighBit == 15
+        assert ds.PixelRepresentation == 0 and pixels.dtype == np.uint16
+        assert rwvm.RealWorldValueFirstValueMapped == 0 and rwvm.RealWorldValueLastValueMapped == pixels.max()
+        # The full 16-bit range spans the map's: the lowest and highest values come back.
+        assert abs(intercept - volume.min()) < 1e-6 and abs(slope * pixels.max() + intercept - volume.max()) < 1e-5
+    values = pixels.astype(np.float64) * slope + intercept
 slices = []
 for f, item in enumerate(frames):
     position = np.array(item.PlanePositionSequence[0].ImagePositionPatient, dtype=float)
@@ -58,7 +78,8 @@ for f, item in enumerate(frames):
     slices.append(k)
     want = volume[:, :, k].T  # rows x columns
     if kind == "pmap":
-        assert np.array_equal(pixels[f], want.astype(np.float32)), f
+        error = np.abs(values[f] - want.astype(np.float64)).max()
+        assert error <= expected["precision"], (f, error, expected["precision"])
     else:
         assert np.array_equal(pixels[f], (want >= expected["threshold"]).astype(np.uint8)), f
     # Each frame names the source slices it covers (within half a slice), else the nearest one.
@@ -68,10 +89,6 @@ for f, item in enumerate(frames):
 if kind == "pmap":
     assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.30"
     assert slices == list(range(volume.shape[2])), slices
-    rwvm = shared.RealWorldValueMappingSequence[0]
-    assert float(rwvm.RealWorldValueSlope) == 1.0 and float(rwvm.RealWorldValueIntercept) == 0.0
-    assert abs(rwvm.DoubleFloatRealWorldValueFirstValueMapped - volume.min()) < 1e-6
-    assert abs(rwvm.DoubleFloatRealWorldValueLastValueMapped - volume.max()) < 1e-6
 else:
     assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.66.4" and ds.SegmentationType == "BINARY"
     segment = ds.SegmentSequence[0]

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -80,14 +81,43 @@ std::string dciodvfy_errors(const fs::path& file) {
   return errors;
 }
 
+constexpr const char* explicit_little_endian = "1.2.840.10008.1.2.1";
+constexpr const char* deflated_explicit_little_endian = "1.2.840.10008.1.2.1.99";
+
+// dciodvfy's errors for an encoded object. Debian's dciodvfy cannot read
+// Deflate, so a deflated object is inflated first (Python's zlib, not DCMTK).
+std::string validate(const fs::path& dir, const dicom_results::EncodedObject& object) {
+  const fs::path file = dir / "validated.dcm";
+  write_file_atomic(file, object.bytes);
+  if (object.transfer_syntax_uid != deflated_explicit_little_endian) return dciodvfy_errors(file);
+  test::run_python(PLUGIN_TEST_DIR "/inflate.py", {file.string(), (dir / "inflated.dcm").string()});
+  return dciodvfy_errors(dir / "inflated.dcm");
+}
+
+struct PmapEncoding {
+  dicom_results::MapPixels pixels;
+  bool deflate;
+};
+
+std::string pixels_name(dicom_results::MapPixels pixels) {
+  return pixels == dicom_results::MapPixels::float32 ? "float32" : "uint16";
+}
+
 // Writes what the oracle needs: the object, the expected map and geometry.
+// `pixels` and `precision`: how a Parametric Map stores its values, and how
+// far its real-world values may be from the map.
 void check_with_pydicom(const fs::path& dir, const dicom_results::EncodedObject& object, const Volume& map,
-                        const Study& study, const std::string& kind, double threshold) {
+                        const Study& study, const std::string& kind, double threshold,
+                        const std::string& transfer_syntax = explicit_little_endian,
+                        const std::string& pixels = "float32", double precision = 0) {
   write_file_atomic(dir / "object.dcm", object.bytes);
   test::save_npy(dir / "map.npy", map.voxels.data<float>(), {9, 7, 5});
   const auto& g = map.geometry;
   Json expected = {{"kind", kind},
                    {"threshold", threshold},
+                   {"transfer_syntax", transfer_syntax},
+                   {"pixels", pixels},
+                   {"precision", precision},
                    {"spacing", g.spacing},
                    {"origin", g.origin},
                    {"direction", g.direction},
@@ -101,17 +131,63 @@ void check_with_pydicom(const fs::path& dir, const dicom_results::EncodedObject&
 
 }  // namespace
 
-TEST(ParametricMap, ValidIodWhosePixelsAndGeometryPydicomReadsBack) {
+class ParametricMapEncoding : public ::testing::TestWithParam<PmapEncoding> {};
+
+TEST_P(ParametricMapEncoding, ValidIodWhoseValuesAndGeometryPydicomReadsBack) {
   TempDir dir;
   const Volume map = oblique_map();
   const Study study = dicom_study(map);
   dicom_results::ParametricMapOptions options;
   options.series.series_description = "Screener anomaly score";
+  options.pixels = GetParam().pixels;
+  options.deflate = GetParam().deflate;
   const auto pm = dicom_results::encode_parametric_map(map, study, options);
   EXPECT_EQ(pm.sop_class_uid, "1.2.840.10008.5.1.4.1.1.30");
-  write_file_atomic(dir.path() / "pm.dcm", pm.bytes);
-  EXPECT_EQ(dciodvfy_errors(dir.path() / "pm.dcm"), "");
-  check_with_pydicom(dir.path(), pm, map, study, "pmap", 0);
+  const std::string syntax = GetParam().deflate ? deflated_explicit_little_endian : explicit_little_endian;
+  EXPECT_EQ(pm.transfer_syntax_uid, syntax);
+  EXPECT_EQ(validate(dir.path(), pm), "");
+  // Float pixels are the map's values exactly; 16-bit ones within half a
+  // step of 65535 over the map's range (-1.5 to 2.5 here).
+  const float* v = map.voxels.data<float>();
+  const auto [low, high] = std::minmax_element(v, v + map.voxels.numel());
+  const double precision =
+      options.pixels == dicom_results::MapPixels::float32 ? 0.0 : (double(*high) - *low) / 65535 / 2 * (1 + 1e-9);
+  check_with_pydicom(dir.path(), pm, map, study, "pmap", 0, syntax, pixels_name(options.pixels), precision);
+}
+
+INSTANTIATE_TEST_SUITE_P(DicomResults, ParametricMapEncoding,
+                         ::testing::Values(PmapEncoding{dicom_results::MapPixels::float32, false},
+                                           PmapEncoding{dicom_results::MapPixels::float32, true},
+                                           PmapEncoding{dicom_results::MapPixels::uint16, false},
+                                           PmapEncoding{dicom_results::MapPixels::uint16, true}),
+                         [](const auto& info) {
+                           return pixels_name(info.param.pixels) + (info.param.deflate ? "_deflated" : "_explicit");
+                         });
+
+TEST(ParametricMap, AFlatMapIsStoredWithoutDividingByZero) {
+  TempDir dir;
+  Volume map = oblique_map();
+  std::fill(map.voxels.data<float>(), map.voxels.data<float>() + map.voxels.numel(), 3.25f);
+  const Study study = dicom_study(map);
+  dicom_results::ParametricMapOptions options;
+  options.pixels = dicom_results::MapPixels::uint16;
+  options.deflate = true;
+  const auto pm = dicom_results::encode_parametric_map(map, study, options);
+  EXPECT_EQ(validate(dir.path(), pm), "");
+  check_with_pydicom(dir.path(), pm, map, study, "pmap", 0, deflated_explicit_little_endian, "uint16", 0);
+}
+
+TEST(ParametricMap, ANonFiniteValueIsRefusedNamingTheStudy) {
+  Volume map = oblique_map();
+  map.voxels.data<float>()[40] = std::nanf("");
+  const Study study = dicom_study(map);
+  try {
+    dicom_results::encode_parametric_map(map, study, {});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("PAT-1_20240102_S3"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("non-finite"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Segmentation, ValidIodWithTheThresholdedVoxelsAndOnlyNonEmptyFrames) {
