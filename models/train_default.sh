@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Trains the bundled default model from scratch, with fixed seeds, on CPU:
-# synthetic normal CT studies (examples/demo_data), then
+# synthetic normal CT studies of varied patients (examples/demo_data, make_demo_dicom
+# --variety: body outline, fat, skin, soft tissue, noise, table), then
 #   descriptor  micro UNet, d_desc 32, VICReg     -> models/descriptor.pt
 #   condition   micro UNet, d_cond 32, VICReg, block masking 0.6 -> models/condition.pt
 #   density     conditional Gaussian on the learned condition   -> models/density.pt
@@ -18,7 +19,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${SCREENER_BIN:-$root/build/bin}
 work=${1:-$root/out/default_model}
 mkdir -p "$work"
-[ -d "$work/train/dicom" ] || "$bin/make_demo_dicom" "$work/train" 8 1000 0 > /dev/null  # 8 normal studies
+[ -d "$work/train/dicom" ] || "$bin/make_demo_dicom" "$work/train" 16 1000 0 --variety > /dev/null  # 16 normal studies
 
 ssl=(--config "$root/pipelines/train_ssl.json" --input "$work/train/dicom" --threads 2
   --set trainer.size=micro --set trainer.channels=32 --set 'trainer.roi=[32,32,32]' --set trainer.crop_pairs=2

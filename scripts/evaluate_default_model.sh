@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The numbers of docs/results.md: the held-out synthetic test set (5 studies
-# with lesions, 3 without; seeds disjoint from the training set's), screened
+# with lesions, 3 without, varied patients, half of them on a table; seeds
+# disjoint from the training set's), screened
 # by (a) the bundled model (learned condition), (b) no condition, (c) sin-cos
 # condition, (d) the trivial baseline (local z-score of the preprocessed CT,
 # pipelines/screen.json), each scored by `screener eval`; prints markdown tables,
-# one per protocol and one per lesion kind (scripts/results_by_lesion_kind.py).
+# one per protocol, one per lesion kind (scripts/results_by_lesion_kind.py), one
+# on where the top 1 % of each map lies (scripts/results_top_share.py), and one
+# on plastimatch's synthetic lung phantom (if plastimatch is installed).
 # Usage: scripts/evaluate_default_model.sh [WORK_DIR=out/results]   (about 10 min on 2 cores)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,16 +15,18 @@ bin=${SCREENER_BIN:-$root/build/bin}
 work=${1:-$root/out/results}
 mkdir -p "$work"
 if [ ! -d "$work/test/dicom" ]; then
-  "$bin/make_demo_dicom" "$work/lesions" 5 2000 3 > /dev/null
-  "$bin/make_demo_dicom" "$work/normal" 3 3000 0 > /dev/null
-  mkdir -p "$work/test/dicom" "$work/test/truth"
+  "$bin/make_demo_dicom" "$work/lesions" 5 2000 3 --variety > /dev/null
+  "$bin/make_demo_dicom" "$work/normal" 3 3000 0 --variety > /dev/null
+  mkdir -p "$work/test/dicom" "$work/test/truth" "$work/test/body"
   for d in "$work"/normal/dicom/*; do  # distinct patients: DEMO-000N -> NORMAL-000N
     id=NORMAL-${d##*-}
     dcmodify -nb -m PatientID="$id" "$d"/*.dcm > /dev/null
     mv "$d" "$work/test/dicom/$id"
     mv "$work/normal/truth/DEMO-${d##*-}.lesions.nii.gz" "$work/test/truth/$id.lesions.nii.gz"
+    mv "$work/normal/body/DEMO-${d##*-}.body.nii.gz" "$work/test/body/$id.body.nii.gz"
   done
   mv "$work"/lesions/dicom/* "$work/test/dicom/" && mv "$work"/lesions/truth/* "$work/test/truth/"
+  mv "$work"/lesions/body/* "$work/test/body/"
 fi
 /usr/bin/python3 - "$root/pipelines/screen_model.json" "$work" <<'PY'
 import json, sys
@@ -68,3 +73,44 @@ for protocol, prefix in (("every voxel", "eval_"), ("subsampled, 1000 + 1000 vox
 PY
 echo; echo "per lesion kind: fraction of each lesion above the study's 95th / 99th body percentile:"; echo
 /usr/bin/python3 "$root/scripts/results_by_lesion_kind.py" "$work"
+echo; echo "where the top 1 % of each map lies:"; echo
+/usr/bin/python3 "$root/scripts/results_top_share.py" "$work"
+
+# Outside data: plastimatch's lung phantom (soft tissue straight against air, a tumour in the lung).
+command -v plastimatch > /dev/null || { echo "plastimatch not installed: no lung phantom"; exit 0; }
+if [ ! -d "$work/lung/dicom" ]; then
+  synth=(--pattern lung --dim "256 256 100" --spacing "1.5 1.5 2.5" --origin "-191.25 -191.25 -123.75"
+         --lung-tumor-pos "0 0 10" --output-type short)
+  plastimatch synth "${synth[@]}" --output-dicom "$work/lung/dicom" > /dev/null
+  plastimatch synth "${synth[@]}" --output "$work/lung/ct.nrrd" --output-prefix "$work/lung/structures" > /dev/null
+  for s in Body Tumor; do
+    plastimatch convert --input "$work/lung/structures/$s.mha" --output-img "$work/lung/structures/$s.nii.gz" > /dev/null
+  done
+fi
+for v in full sincos none; do
+  "$bin/screener" run "$work/screen_$v.json" --input "$work/lung/dicom" --output "$work/lung/maps_$v" --threads 2
+done
+"$bin/screener" run pipelines/screen.json --input "$work/lung/dicom" --output "$work/lung/maps_baseline" --threads 2
+echo; echo "plastimatch's lung phantom:"; echo
+/usr/bin/python3 - "$work/lung" <<'PY'
+import glob, sys
+import nibabel as nib
+import numpy as np
+from scipy import ndimage
+from sklearn.metrics import roc_auc_score
+lung = sys.argv[1]
+body, tumour = (np.asarray(nib.load(f"{lung}/structures/{n}.nii.gz").dataobj) > 0 for n in ("Body", "Tumor"))
+names = {"full": "(a) learned condition", "none": "(b) no condition", "sincos": "(c) sin-cos condition",
+         "baseline": "(d) local z-score"}
+print("| model | tumour AUROC (vs. the rest of the body) | tumour share of the top 1 % | skin ring (≤ 5 mm) | outside the body |")
+print("|---|---|---|---|---|")
+for v, name in names.items():
+    m = nib.load(glob.glob(f"{lung}/maps_{v}/*/score.nii.gz")[0])
+    score = np.asarray(m.dataobj, dtype=np.float32)
+    ring = body & (ndimage.distance_transform_edt(body, sampling=m.header.get_zooms()[:3]) <= 5.0)
+    k = int(round(0.01 * score.size))
+    hot = score >= np.partition(score.ravel(), score.size - k)[score.size - k]
+    n = hot.sum()
+    print(f"| {name} | {roc_auc_score(tumour[body], score[body]):.3f} | {(hot & tumour).sum() / n:.1%} | "
+          f"{(hot & ring & ~tumour).sum() / n:.1%} | {(hot & ~body).sum() / n:.1%} |")
+PY
