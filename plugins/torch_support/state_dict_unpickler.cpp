@@ -28,6 +28,7 @@ struct TensorRef {
   const StorageRef* storage;
   int64_t offset;
   std::vector<int64_t> sizes, strides;
+  int64_t numel = 0;
 };
 // Tuples, lists, dicts, sets, and instances of other classes (opaque: what
 // the pickle adds to them is kept but never interpreted).
@@ -328,7 +329,7 @@ class Machine {
     if (args.size() < 4) throw Error("malformed tensor in the pickle");
     const auto* storage = args[0]->as<StorageRef>();
     if (!storage) throw Error("a tensor without a storage");
-    TensorRef t{storage, int_of(args[1]), {}, {}};
+    TensorRef t{storage, int_of(args[1]), {}, {}, 0};
     for (const Value* s : tuple_of(args[2])) t.sizes.push_back(int_of(s));
     for (const Value* s : tuple_of(args[3])) t.strides.push_back(int_of(s));
     if (t.sizes.size() != t.strides.size() || t.sizes.size() > PickleLimits::max_dims)
@@ -354,6 +355,7 @@ class Machine {
         throw Error("a tensor of " + std::to_string(numel) + " elements reaches element " + std::to_string(last) +
                     " of storage '" + storage->key + "', which has " + std::to_string(storage->numel));
     }
+    t.numel = empty ? 0 : numel;
     return make(std::move(t));
   }
 
@@ -464,10 +466,18 @@ CheckpointContents read_checkpoint_archive(const ZipArchive& archive) {
       break;
     }
   if (const Value* h = entry(*dict, "hyper_parameters")) out.hyper_parameters = to_json(*h, 0);
+  // Views of one storage are copied apart: many views of a large storage
+  // could otherwise claim far more memory than the file holds.
+  const uint64_t budget = archive.total_size() + PickleLimits::extra_elements;
+  uint64_t elements = 0;
   for (const auto& [k, v] : weights->pairs) {
     const auto* key = k->as<std::string>();
     if (!key) continue;
     if (const auto* t = v->as<TensorRef>()) {
+      elements += uint64_t(t->numel);
+      if (elements > budget)
+        throw Error("the state_dict's tensors hold more than " + std::to_string(budget) +
+                    " elements in all, more than the file's bytes (views of shared storages?)");
       out.tensors[*key] = machine.materialize(*t);
     } else if (const auto* c = v->as<Container>(); c && c->kind == Container::object) {
       throw Error("'" + *key + "' holds " + describe(*v) + ", which a state_dict reader cannot build");

@@ -29,6 +29,8 @@ struct PickleLimits {
   static constexpr uint64_t max_objects = uint64_t(1) << 22;        // values + container items
   static constexpr int max_depth = 32;                              // nesting of hyper_parameters
   static constexpr std::size_t max_dims = 32;                       // tensor dimensions
+  // The state_dict's tensors hold at most (file bytes + this) elements in all.
+  static constexpr uint64_t extra_elements = uint64_t(1) << 20;
 };
 
 struct CheckpointContents {

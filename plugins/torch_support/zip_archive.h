@@ -33,6 +33,7 @@ class ZipArchive {
   std::string read_all(const std::string& record, uint64_t limit) const;
   const std::string& name() const { return name_; }
   std::size_t record_count() const { return entries_.size(); }
+  uint64_t total_size() const { return total_; }
 
  private:
   using ReadAt = std::function<void(uint64_t offset, uint64_t n, char* dst)>;

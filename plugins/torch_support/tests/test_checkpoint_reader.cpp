@@ -134,3 +134,12 @@ TEST(CheckpointReader, HostileArchivesAreRefused) {
   const auto big = refusal("big_pickle.pt", stored_zip::archive({{"data.pkl", std::string((64 << 20) + 1, '.'), {}}}));
   EXPECT_NE(big.find("record 'data.pkl' is 67108865 bytes (limit 67108864 bytes)"), std::string::npos) << big;
 }
+
+TEST(CheckpointReader, ManyViewsOfOneStorageCannotMultiplyIt) {
+  // 100 000 keys, each the whole 16-element storage: 1.6 M elements from a file of a few MB.
+  Pickle p;
+  p.op('}').op('(');
+  for (int i = 0; i < 100000; ++i) p.str("w" + std::to_string(i)).tensor("0", 16, {16}, {1});
+  const auto what = refusal("views.pt", archive_of(p.op('u').done()));
+  EXPECT_NE(what.find("the state_dict's tensors hold more than"), std::string::npos) << what;
+}
