@@ -109,14 +109,14 @@ class Machine {
         case 0x8c: case 'U': case 'C': push(make(text(byte()))); break;      // SHORT_BINUNICODE, _BINSTRING, _BINBYTES
         case 0x8d: case 0x8e: case 0x96: push(make(text(le(8)))); break;     // BINUNICODE8, BINBYTES8, BYTEARRAY8
         case 'c': {                                                // GLOBAL
-          std::string module = line();
+          std::string module = python3_module(line());
           push(make(Global{module + "." + line()}));
           break;
         }
         case 0x93: {                                               // STACK_GLOBAL
           const Value* name = pop();
           const Value* module = pop();
-          push(make(Global{string_of(module) + "." + string_of(name)}));
+          push(make(Global{python3_module(string_of(module)) + "." + string_of(name)}));
           break;
         }
         case ')': push(container(Container::tuple)); break;
@@ -218,6 +218,12 @@ class Machine {
       s += c;
     }
     return s;
+  }
+  // Protocol 2 names builtins the Python 2 way (as pickle's fix_imports undoes).
+  static std::string python3_module(const std::string& module) {
+    if (module == "__builtin__") return "builtins";
+    if (module == "copy_reg") return "copyreg";
+    return module;
   }
   static std::string hex(uint8_t v) {
     const char* d = "0123456789abcdef";
