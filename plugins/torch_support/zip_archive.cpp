@@ -91,17 +91,18 @@ ZipArchive::ZipArchive(std::string name, uint64_t total, ReadAt read_at)
     }
     pos += kEntrySize + name_len + extra_len + comment_len;
     if (name.empty() || name.back() == '/') continue;  // a folder
-    if (method != 0 || compressed != size)
-      fail("entry '" + name + "' is compressed (method " + std::to_string(method) +
-           "); torch.save writes stored entries only");
-    if (local > total_ || total_ - local < kLocalSize || total_ - local - kLocalSize < size)
-      fail("entry '" + name + "' claims " + human(size) + " at offset " + std::to_string(local) + ", past the end of the " +
-           human(total_) + " file (truncated?)");
+    // TorchScript archives deflate their code: listed, but never read here.
+    const bool stored = method == 0;
+    if (stored && compressed != size) fail("entry '" + name + "' is stored with two different sizes");
+    if (local > total_ || total_ - local < kLocalSize || total_ - local - kLocalSize < compressed)
+      fail("entry '" + name + "' claims " + human(compressed) + " at offset " + std::to_string(local) +
+           ", past the end of the " + human(total_) + " file (truncated?)");
     const auto slash = name.find('/');
     if (slash == std::string::npos) fail("entry '" + name + "' is outside the archive's top folder");
     if (top.empty()) top = name.substr(0, slash + 1);
     if (name.compare(0, top.size(), top) != 0) fail("entry '" + name + "' is outside the top folder '" + top + "'");
-    if (!entries_.emplace(name.substr(top.size()), Entry{local, size}).second) fail("entry '" + name + "' appears twice");
+    if (!entries_.emplace(name.substr(top.size()), Entry{local, size, stored}).second)
+      fail("entry '" + name + "' appears twice");
   }
 }
 
@@ -148,6 +149,7 @@ uint64_t ZipArchive::data_offset(const std::string& record, const Entry& e) cons
 
 void ZipArchive::read(const std::string& record, void* dst, uint64_t n) const {
   const Entry& e = entry(record);
+  if (!e.stored) fail("record '" + record + "' is compressed; torch.save writes stored entries only");
   if (n > e.size) fail("record '" + record + "' holds " + human(e.size) + ", " + human(n) + " wanted");
   if (n) read_at_(data_offset(record, e), n, static_cast<char*>(dst));
 }

@@ -40,6 +40,7 @@ class ZipArchive {
   ZipArchive(std::string name, uint64_t total, ReadAt read_at);
   struct Entry {
     uint64_t local_header = 0, size = 0;
+    bool stored = true;  // not compressed: the only kind read
     mutable uint64_t data = 0;  // found from the local header when first read
   };
   const Entry& entry(const std::string& record) const;

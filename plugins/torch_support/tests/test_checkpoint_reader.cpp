@@ -131,6 +131,10 @@ TEST(CheckpointReader, HostileArchivesAreRefused) {
   EXPECT_NE(none.find("no data.pkl"), std::string::npos) << none;
   const auto text = refusal("text.pt", "not a zip file at all, but long enough to look for one");
   EXPECT_NE(text.find("no end-of-central-directory record"), std::string::npos) << text;
+  std::string deflated = good;  // the central directory says data.pkl is deflated (method 8)
+  deflated[deflated.find("PK\x01\x02") + 10] = 8;
+  const auto compressed = refusal("deflated.pt", deflated);
+  EXPECT_NE(compressed.find("record 'data.pkl' is compressed"), std::string::npos) << compressed;
   const auto big = refusal("big_pickle.pt", stored_zip::archive({{"data.pkl", std::string((64 << 20) + 1, '.'), {}}}));
   EXPECT_NE(big.find("record 'data.pkl' is 67108865 bytes (limit 67108864 bytes)"), std::string::npos) << big;
 }
