@@ -390,8 +390,11 @@ class Machine {
     Value* obj = container(Container::object);
     auto& c = *obj->as<Container>();
     c.type = name;
-    if (name == "copyreg._reconstructor" && !args.empty())
+    if (name == "copyreg._reconstructor" && !args.empty()) {  // protocol < 2: (class, base, state)
       if (const auto* cls = args[0]->as<Global>()) c.type = cls->name;
+      if (const auto* state = args.size() > 2 ? args[2]->as<Container>() : nullptr; state && state->kind == Container::dict)
+        c.pairs = state->pairs;  // a dict subclass's items
+    }
     return obj;
   }
 
