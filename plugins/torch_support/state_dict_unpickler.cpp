@@ -92,7 +92,11 @@ class Machine {
           const Value* result = pop();
           return result;
         }
-        case '(': marks_.push_back(stack_.size()); break;          // MARK
+        case '(':                                                  // MARK
+          if (marks_.size() >= PickleLimits::max_objects)
+            throw Error("more than " + std::to_string(PickleLimits::max_objects) + " open MARKs (limit)");
+          marks_.push_back(stack_.size());
+          break;
         case '0': pop(); break;                                    // POP
         case '1': take_to_mark(); break;                           // POP_MARK
         case '2': push(top()); break;                              // DUP
@@ -243,7 +247,11 @@ class Machine {
   }
   Value* container(Container::Kind kind) { return make(Container{kind, {}, {}, {}}); }
 
-  void push(Value* v) { stack_.push_back(v); }
+  void push(Value* v) {
+    if (stack_.size() >= PickleLimits::max_objects)  // DUP and GET push without building anything
+      throw Error("the pickle's stack grows past " + std::to_string(PickleLimits::max_objects) + " entries (limit)");
+    stack_.push_back(v);
+  }
   Value* pop() {
     if (stack_.empty() || (!marks_.empty() && stack_.size() == marks_.back()))
       throw Error("malformed pickle (stack underflow at byte " + std::to_string(pos_ - 1) + ")");
@@ -393,7 +401,7 @@ class Machine {
     if (name == "copyreg._reconstructor" && !args.empty()) {  // protocol < 2: (class, base, state)
       if (const auto* cls = args[0]->as<Global>()) c.type = cls->name;
       if (const auto* state = args.size() > 2 ? args[2]->as<Container>() : nullptr; state && state->kind == Container::dict)
-        c.pairs = state->pairs;  // a dict subclass's items
+        count(2 * state->pairs.size()), c.pairs = state->pairs;  // a dict subclass's items
     }
     return obj;
   }

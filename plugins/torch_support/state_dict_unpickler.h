@@ -26,7 +26,7 @@ namespace screener::torch_support {
 // Limits on what a pickle may claim (docs/reliability.md, docs/model_checkpoints.md).
 struct PickleLimits {
   static constexpr uint64_t max_pickle_bytes = uint64_t(64) << 20;  // data.pkl
-  static constexpr uint64_t max_objects = uint64_t(1) << 22;        // values + container items
+  static constexpr uint64_t max_objects = uint64_t(1) << 22;        // values + container items; stack; marks
   static constexpr int max_depth = 32;                              // nesting of hyper_parameters
   static constexpr std::size_t max_dims = 32;                       // tensor dimensions
   // The state_dict's tensors hold at most (file bytes + this) elements in all.

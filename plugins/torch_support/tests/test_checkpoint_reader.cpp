@@ -97,6 +97,10 @@ TEST(CheckpointReader, HostilePicklesAreRefused) {
   EXPECT_NE(underflow.find("stack underflow"), std::string::npos) << underflow;
   const auto opcode = refusal("opcode.pt", archive_of(Pickle().op('i').done()));
   EXPECT_NE(opcode.find("unsupported pickle opcode 0x69"), std::string::npos) << opcode;
+  const auto dup = refusal("dup.pt", archive_of(Pickle().op('N').raw(std::string(5 << 20, '2')).done()));
+  EXPECT_NE(dup.find("the pickle's stack grows past 4194304 entries"), std::string::npos) << dup;
+  const auto marks = refusal("marks.pt", archive_of(Pickle().raw(std::string(5 << 20, '(')).done()));
+  EXPECT_NE(marks.find("more than 4194304 open MARKs"), std::string::npos) << marks;
   // Deep nesting and a list holding itself: built without recursion, refused where read.
   Pickle deep;
   for (int i = 0; i < 100000; ++i) deep.op(']');
