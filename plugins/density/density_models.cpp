@@ -1,10 +1,12 @@
 #include "density_models.h"
 
 #include <cmath>
+#include <map>
 #include <set>
 
 #include <c10/core/GradMode.h>
 
+#include "authors_glow.h"
 #include "screener/error.h"
 #include "state_dict.h"
 
@@ -202,7 +204,31 @@ std::string detect(const WeightReader& w, const std::filesystem::path& file) {
   if (w.has("mean_head.0.weight")) return "conditional_gaussian";
   if (w.has("flows.0.actnorm.cond.weight")) return "conditional_glow";
   if (w.has("flows.0.invconv.weight")) return "glow";
-  throw Error(file.string() + ": not a checkpoint of a known density model (no mean/log_var, mean_head.*, flows.*)");
+  // What the file does hold, by first key component, to tell a wrong file apart.
+  std::map<std::string, int> groups;
+  for (const auto& [key, t] : w.weights()) ++groups[key.substr(0, key.find('.'))];
+  std::string held;
+  for (const auto& [group, n] : groups) held += (held.empty() ? "" : ", ") + group + (n > 1 ? ".* (" + std::to_string(n) + ")" : "");
+  throw Error(file.string() + ": not a checkpoint of a known density model (no mean/log_var, mean_head.*, flows.*, " +
+              kAuthorsGlowPrefix + "*); it holds " + held);
+}
+
+// Keys of the other modules of a Lightning checkpoint (the descriptor).
+bool other_module(const std::string& key) { return key.rfind("descriptor_model.", 0) == 0; }
+
+// The authors' hyper_parameters that size the flow, checked against the weights.
+void check_sizes(const Json& hp, const DensityShape& s, const std::string& file) {
+  if (!hp.is_object()) return;
+  for (const auto& [key, have] : {std::pair<const char*, int64_t>{"descriptor_dim", s.descriptor},
+                                  {"glow_depth", s.blocks},
+                                  {"glow_hidden_dim", s.hidden}}) {
+    auto it = hp.find(key);
+    if (it == hp.end() || it->is_null()) continue;
+    if (!it->is_number_integer() || it->get<int64_t>() != have)
+      throw Error(file + ": hyper_parameters." + key + " is " + it->dump() + " but the weights have " + std::to_string(have));
+  }
+  if (auto it = hp.find("mode"); it != hp.end() && it->is_string() && *it != "3d")
+    throw Error(file + ": hyper_parameters.mode is " + it->dump() + ": only \"3d\" flows are supported");
 }
 
 }  // namespace
@@ -225,7 +251,15 @@ std::unique_ptr<DensityModel> make_density_model(WeightReader& w, const std::str
 }
 
 std::unique_ptr<DensityModel> load_density_model(const std::filesystem::path& file, const std::string& model) {
-  WeightReader w(torch_support::load_state_dict(file), file);
+  return load_density_checkpoint(file, model).model;
+}
+
+DensityCheckpoint load_density_checkpoint(const std::filesystem::path& file, const std::string& model) {
+  torch_support::Checkpoint checkpoint = torch_support::load_checkpoint(file);
+  const bool authors = torch_support::has_prefix(checkpoint.weights, kAuthorsGlowPrefix);
+  if (authors) checkpoint.weights = authors_glow_to_ours(checkpoint.weights);
+  WeightReader w(std::move(checkpoint.weights), file, other_module);
+  if (authors) w.name_keys_with(authors_glow_key);
   const std::string kind = detect(w, file);
   if (model != "auto" && model != kind)
     throw Error(file.string() + ": holds a " + kind + " density model, not a " + model + " one");
@@ -238,17 +272,25 @@ std::unique_ptr<DensityModel> load_density_model(const std::filesystem::path& fi
     shape.hidden = dim_of(w, "mean_head.0.weight", 0, file);
   } else {
     std::set<int64_t> blocks;
-    for (const auto& key : w.keys_with_prefix("flows."))
-      blocks.insert(std::stoll(key.substr(6, key.find('.', 6) - 6)));
+    for (const auto& key : w.keys_with_prefix("flows.")) {
+      const std::string index = key.substr(6, key.find('.', 6) - 6);
+      if (index.empty() || index.size() > 6 || index.find_first_not_of("0123456789") != std::string::npos)
+        throw Error(file.string() + ": key '" + key + "' is not flows.<block number>.…");
+      blocks.insert(std::stoll(index));
+    }
     shape.blocks = blocks.empty() ? 0 : *blocks.rbegin() + 1;
     if (shape.blocks == 0) throw Error(file.string() + ": no flows.* keys: not a " + kind + " checkpoint");
-    shape.descriptor = dim_of(w, "flows.0.actnorm.loc", 1, file);
+    shape.descriptor = dim_of(w, "flows.0.invconv.weight", 0, file);
     if (kind == "conditional_glow") shape.condition = dim_of(w, "flows.0.actnorm.cond.weight", 1, file);
     shape.hidden = dim_of(w, "flows.0.coupling.net.0.weight", 0, file);
   }
-  auto m = make_density_model(w, kind, shape);
+  check_sizes(checkpoint.hyper_parameters, shape, file.string());
+  DensityCheckpoint out;
+  out.model = make_density_model(w, kind, shape);
   w.finish("a " + kind + " density model");
-  return m;
+  out.pool = authors_pooling(checkpoint.hyper_parameters, file.string());
+  out.layout = authors ? "authors" : "ours";
+  return out;
 }
 
 }  // namespace screener::density

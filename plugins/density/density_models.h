@@ -3,6 +3,8 @@
 #pragma once
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include <ATen/ATen.h>
@@ -38,6 +40,16 @@ class DensityModel {
 // (told apart by the checkpoint's keys). A wrong checkpoint is refused with
 // the list of missing, mis-shaped and unexpected keys.
 std::unique_ptr<DensityModel> load_density_model(const std::filesystem::path& checkpoint, const std::string& model);
+
+// The same from our layout or the authors' (glow_blocks.*, a bare state_dict
+// or a Lightning .ckpt that also holds the descriptor under descriptor_model.),
+// with what the checkpoint's hyper_parameters say beyond the weights.
+struct DensityCheckpoint {
+  std::unique_ptr<DensityModel> model;
+  std::optional<std::vector<int64_t>> pool;  // hyper_parameters' pooling (authors_pooling)
+  std::string layout;                        // "ours" or "authors" (glow_blocks.*)
+};
+DensityCheckpoint load_density_checkpoint(const std::filesystem::path& checkpoint, const std::string& model);
 
 // Average pooling with kernel = stride = `pool` of (B, C, h, w, s) maps, in
 // their own precision; C = 0 (condition_none) gives an empty map of the pooled size.

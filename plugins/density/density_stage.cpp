@@ -16,7 +16,7 @@ class DensityStage final : public Stage {
     spec.input("descriptors", payload_type::patch, "Descriptor maps {D, roi}");
     spec.input("conditions", payload_type::patch, "Condition maps {Dc, roi} ({0, roi} from condition_none)");
     spec.output("nll", payload_type::patch, "Negative log-likelihood in nats {1, roi / pool}, on the host");
-    spec.text("checkpoint", "", "state_dict of the density model (torch.save); required");
+    spec.text("checkpoint", "", "state_dict of the density model (torch.save) or a Lightning .ckpt of the authors' Glow; required");
     spec.choice("model", {"auto", "gaussian", "conditional_gaussian", "glow", "conditional_glow"}, "auto",
                 "Density model; auto tells them apart by the checkpoint's keys");
     spec.param("pool", ParamType::integer_list, Json{3, 3, 2}, "Average-pooling kernel = stride (H, W, S)")
@@ -33,13 +33,21 @@ class DensityStage final : public Stage {
     pool_ = pool;
     const std::string checkpoint = ctx.params.get<std::string>("checkpoint");
     if (checkpoint.empty()) throw Error("density: no checkpoint given (parameter 'checkpoint')");
+    density::DensityCheckpoint loaded;
     try {
-      model_ = density::load_density_model(checkpoint, ctx.params.get<std::string>("model"));
+      loaded = density::load_density_checkpoint(checkpoint, ctx.params.get<std::string>("model"));
     } catch (const Error& e) {
       throw Error("density: " + std::string(e.what()));
     }
+    // The pooling the flow was trained with, when its checkpoint says: a
+    // different `pool` would score maps it never saw.
+    if (loaded.pool && *loaded.pool != pool_)
+      throw Error("density: " + checkpoint + " was trained on maps pooled " + Json(*loaded.pool).dump() +
+                  " (its hyper_parameters avg_pool*), but pool is " + Json(pool_).dump() + ": set pool to " +
+                  Json(*loaded.pool).dump());
+    model_ = std::move(loaded.model);
     model_->to(device_.device);
-    ctx.log(model_->name() + " (D = " + std::to_string(model_->descriptor_channels()) +
+    ctx.log(model_->name() + (loaded.layout == "authors" ? " (the authors' glow_blocks layout)" : "") + " (D = " + std::to_string(model_->descriptor_channels()) +
             ", Dc = " + std::to_string(model_->condition_channels()) + ") on " + device_name(device_.device));
   }
 

@@ -17,6 +17,7 @@ class DescriptorStage final : public Stage {
   }
 
   explicit DescriptorStage(const StageContext& ctx) : options_(read_network_params(ctx, "d_desc", 1)) {
+    options_.module_prefix = "descriptor_model.";  // the authors' Lightning checkpoints (docs/model_checkpoints.md)
     try {
       network_ = load_network(options_);
     } catch (const Error& e) {

@@ -38,6 +38,24 @@ class Scripted final : public Network {
   std::string what_;
 };
 
+// The authors' Glow/DescriptorModel hyper_parameters that fix the network:
+// in_channels, descriptor_dim and mode (their DescriptorModel is always the
+// "base" UNet; `size` stays the stage's parameter).
+void check_hyper_parameters(const NetworkOptions& o, const Json& hp) {
+  if (!hp.is_object()) return;
+  auto integer = [&](const char* key, int64_t want, const std::string& fix) {
+    auto it = hp.find(key);
+    if (it == hp.end() || it->is_null()) return;
+    if (!it->is_number_integer() || it->get<int64_t>() != want)
+      throw Error(o.checkpoint.string() + ": hyper_parameters." + key + " is " + it->dump() + ", but " + fix + " is " +
+                  std::to_string(want));
+  };
+  integer("in_channels", o.in_channels, "the stage's input channel count");
+  integer("descriptor_dim", o.out_channels, "the stage's output channel count (d_desc)");
+  if (auto it = hp.find("mode"); it != hp.end() && it->is_string() && *it != "3d")
+    throw Error(o.checkpoint.string() + ": hyper_parameters.mode is " + it->dump() + ": only \"3d\" models are supported");
+}
+
 }  // namespace
 
 at::Tensor Network::operator()(const at::Tensor& x) const {
@@ -54,7 +72,12 @@ std::unique_ptr<Network> load_network(const NetworkOptions& o) {
   if (o.checkpoint.empty()) throw Error("no checkpoint given (parameter 'checkpoint')");
   const bool script = o.format == "torchscript" || (o.format == "auto" && is_torchscript(o.checkpoint));
   if (script) return std::make_unique<Scripted>(o);
-  WeightReader weights(load_state_dict(o.checkpoint), o.checkpoint, is_discarded_attention_key);
+  Checkpoint checkpoint = load_checkpoint(o.checkpoint);
+  if (!o.module_prefix.empty() && has_prefix(checkpoint.weights, o.module_prefix)) {
+    checkpoint.weights = select_prefix(checkpoint.weights, o.module_prefix);
+    check_hyper_parameters(o, checkpoint.hyper_parameters);
+  }
+  WeightReader weights(std::move(checkpoint.weights), o.checkpoint, is_discarded_attention_key);
   UNet net(o.size, o.in_channels, o.out_channels, weights);
   const std::string what = "the '" + o.size + "' UNet with " + std::to_string(o.in_channels) + " input and " +
                            std::to_string(o.out_channels) + " output channels";
@@ -63,7 +86,7 @@ std::unique_ptr<Network> load_network(const NetworkOptions& o) {
 }
 
 void declare_network_params(StageSpec& spec, const std::string& out_key, int64_t out_default) {
-  spec.text("checkpoint", "", "state_dict (torch.save) or TorchScript file; required");
+  spec.text("checkpoint", "", "state_dict (torch.save), Lightning .ckpt or TorchScript file; required");
   spec.choice("format", {"auto", "state_dict", "torchscript"}, "auto", "Checkpoint kind; auto looks inside the file");
   spec.choice("size", {"micro", "tiny", "small", "base"}, "base", "UNet size of a state_dict checkpoint (micro: ours, not official)");
   spec.integer(out_key, out_default, "Output channels per voxel").range(1, 4096);

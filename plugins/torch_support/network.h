@@ -21,6 +21,10 @@ struct NetworkOptions {
   int64_t in_channels = 1;
   int64_t out_channels = 32;
   DeviceOptions device;
+  // Where the network's weights sit in a checkpoint holding several modules
+  // (the authors' Lightning .ckpt: "descriptor_model."); used when the
+  // checkpoint has keys with this prefix, ignored otherwise.
+  std::string module_prefix;
 };
 
 class Network {

@@ -1,11 +1,10 @@
 #include "state_dict.h"
 
-#include <caffe2/serialize/inline_container.h>
-
 #include <sstream>
 
 #include "screener/error.h"
 #include "state_dict_unpickler.h"
+#include "zip_archive.h"
 
 namespace screener::torch_support {
 
@@ -23,32 +22,51 @@ std::string shape_str(at::IntArrayRef s) {
 
 }  // namespace
 
-StateDict load_state_dict(const fs::path& file) {
+Checkpoint load_checkpoint(const fs::path& file) {
   if (!fs::is_regular_file(file)) throw Error(file.string() + ": no such checkpoint file");
-  StateDict out;
+  CheckpointContents contents;
   try {
     // Storages land on the CPU whatever device they were saved from (GPU
     // training): the model moves its weights where it runs.
-    out = read_state_dict_archive(file);
+    contents = read_checkpoint_archive(ZipArchive::open(file));
   } catch (const Error& e) {
-    throw Error(file.string() + ": cannot read the state_dict: " + e.what());
+    throw Error(file.string() + ": cannot read as a torch.save checkpoint: " + e.what());
+  } catch (const std::bad_alloc&) {
+    throw Error(file.string() + ": out of memory reading the checkpoint");
   } catch (const std::exception& e) {
     std::string what = e.what();
     what = what.substr(0, what.find('\n'));
-    throw Error(file.string() + ": cannot read as a torch.save checkpoint (zip format, PyTorch >= 1.6): " + what);
+    throw Error(file.string() + ": cannot read as a torch.save checkpoint: " + what);
   }
-  if (out.empty()) throw Error(file.string() + ": the checkpoint holds no tensors (is it a state_dict?)");
-  for (auto& [key, t] : out) t = t.to(at::kFloat).contiguous();
+  if (contents.tensors.empty())
+    throw Error(file.string() + ": the checkpoint holds no tensors" +
+                (contents.weights_from == "state_dict" ? " (is it a state_dict?)" : " in its '" + contents.weights_from + "'"));
+  Checkpoint out{std::move(contents.tensors), std::move(contents.hyper_parameters)};
+  for (auto& [key, t] : out.weights) t = t.to(at::kFloat).contiguous();
   return out;
 }
 
+StateDict load_state_dict(const fs::path& file) { return load_checkpoint(file).weights; }
+
 bool is_torchscript(const fs::path& file) {
+  if (!fs::is_regular_file(file)) throw Error(file.string() + ": no such checkpoint file");
   try {
-    caffe2::serialize::PyTorchStreamReader reader(file.string());
-    return reader.hasRecord("constants.pkl");  // TorchScript keeps its constants apart
+    return ZipArchive::open(file).has("constants.pkl");  // TorchScript keeps its constants apart
   } catch (const std::exception& e) {
-    throw Error(file.string() + ": not a PyTorch file: " + std::string(e.what()).substr(0, 200));
+    throw Error(file.string() + ": not a PyTorch file: " + std::string(e.what()).substr(0, 300));
   }
+}
+
+StateDict select_prefix(const StateDict& weights, const std::string& prefix) {
+  StateDict out;
+  for (const auto& [key, t] : weights)
+    if (key.rfind(prefix, 0) == 0) out[key.substr(prefix.size())] = t;
+  return out;
+}
+
+bool has_prefix(const StateDict& weights, const std::string& prefix) {
+  auto it = weights.lower_bound(prefix);
+  return it != weights.end() && it->first.rfind(prefix, 0) == 0;
 }
 
 StateDict strip_prefix(StateDict weights, const std::string& prefix) {
@@ -61,16 +79,22 @@ StateDict strip_prefix(StateDict weights, const std::string& prefix) {
 WeightReader::WeightReader(StateDict weights, fs::path file, std::function<bool(const std::string&)> ignore)
     : weights_(std::move(weights)), file_(std::move(file)), ignore_(std::move(ignore)) {}
 
+std::string WeightReader::named(const std::string& key) const {
+  if (!in_file_) return key;
+  const std::string original = in_file_(key);
+  return original == key ? key : original + " (read as " + key + ")";
+}
+
 at::Tensor WeightReader::take(const std::string& key, at::IntArrayRef shape) {
   taken_[key] = true;
   auto it = weights_.find(key);
   if (it == weights_.end() && maker_) it = weights_.emplace(key, maker_(key, shape)).first;
   if (it == weights_.end()) {
-    missing_.push_back(key + " " + shape_str(shape));
+    missing_.push_back(named(key) + " " + shape_str(shape));
     return at::zeros(shape);
   }
   if (it->second.sizes() != shape) {
-    misshaped_.push_back(key + ": " + shape_str(it->second.sizes()) + ", expected " + shape_str(shape));
+    misshaped_.push_back(named(key) + ": " + shape_str(it->second.sizes()) + ", expected " + shape_str(shape));
     return at::zeros(shape);
   }
   return it->second;
@@ -91,7 +115,7 @@ std::vector<std::string> WeightReader::keys_with_prefix(const std::string& prefi
 void WeightReader::finish(const std::string& what) {
   std::vector<std::string> unexpected;
   for (const auto& [key, t] : weights_)
-    if (!taken_.count(key) && !ignore_(key)) unexpected.push_back(key + " " + shape_str(t.sizes()));
+    if (!taken_.count(key) && !ignore_(key)) unexpected.push_back(named(key) + " " + shape_str(t.sizes()));
   if (missing_.empty() && misshaped_.empty() && unexpected.empty()) return;
   std::ostringstream o;
   o << file_.string() << ": not a checkpoint of " << what << ":";

@@ -10,12 +10,23 @@
 
 #include <ATen/ATen.h>
 
+#include "screener/spec.h"  // Json
+
 namespace screener::torch_support {
 
 using StateDict = std::map<std::string, at::Tensor>;
 
-// Reads a torch.save'd state_dict (or a dict holding one under "state_dict"
-// or "model"). Errors name the file.
+struct Checkpoint {
+  StateDict weights;       // float32, contiguous, on the CPU
+  Json hyper_parameters;   // a Lightning checkpoint's, null otherwise
+};
+
+// Reads a torch.save'd state_dict, a dict holding one under "state_dict" or
+// "model", or a Lightning .ckpt (state_dict + hyper_parameters + optimizer
+// states, loops, callbacks: those are parsed, never built). Hostile sizes are
+// refused before allocating (limits in zip_archive.h, state_dict_unpickler.h).
+// Errors name the file.
+Checkpoint load_checkpoint(const std::filesystem::path& file);
 StateDict load_state_dict(const std::filesystem::path& file);
 
 // True for a TorchScript archive (torch.jit.save), false for a state_dict.
@@ -46,17 +57,26 @@ class WeightReader {
   std::vector<std::string> keys_with_prefix(const std::string& prefix) const;
   // Throws Error listing every problem, if any. `what` names the model.
   void finish(const std::string& what);
+  // How a key is named in the file, for the lists finish() prints, when the
+  // model reads a translation of the file's layout (density's authors_glow).
+  void name_keys_with(std::function<std::string(const std::string&)> in_file) { in_file_ = std::move(in_file); }
 
  private:
+  std::string named(const std::string& key) const;
   StateDict weights_;
   std::filesystem::path file_;
   std::function<bool(const std::string&)> ignore_;
   Maker maker_;
+  std::function<std::string(const std::string&)> in_file_;
   std::map<std::string, bool> taken_;
   std::vector<std::string> missing_, misshaped_;
 };
 
 // Drops `prefix` from every key that has it (e.g. "module." from DataParallel).
 StateDict strip_prefix(StateDict weights, const std::string& prefix);
+// Only the keys starting with `prefix`, without it (one module of a Lightning
+// checkpoint, e.g. "descriptor_model.").
+StateDict select_prefix(const StateDict& weights, const std::string& prefix);
+bool has_prefix(const StateDict& weights, const std::string& prefix);
 
 }  // namespace screener::torch_support

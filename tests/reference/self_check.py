@@ -288,10 +288,36 @@ def check_descriptor(quick):
             check(0.1 < float(yy.std()) < 10, f"descriptor {size} output std {float(yy.std()):.3f} in (0.1, 10)")
 
 
+def check_authors_glow():
+    """The authors' layout (authors_reference.py), renamed and reshaped as plugins/density/authors_glow.cpp
+    does, gives our Glow the same NLL; a transposed inv_linear weight would not."""
+    import authors_reference as authors
+    g = torch.Generator().manual_seed(7)
+    theirs = authors.randomize_authors_(authors.AuthorsGlow("tiny", 1, 8, True, (3, 3, 2), (3, 3, 2), 0, 16, 3), g).eval()
+    ours = ref.Glow(8, 3, 16).eval()
+    sd = {}
+    for k, v in theirs.state_dict().items():
+        if not k.startswith("glow_blocks."):
+            continue
+        k = k.replace("glow_blocks.", "flows.").replace("inv_linear.", "invconv.").replace("affine_coupling.mlp.", "coupling.net.")
+        sd[k] = v.reshape(8, 8) if k.endswith("invconv.weight") else v.reshape(1, 8, 1, 1, 1) if k.endswith(("loc", "log_scale")) else v
+    ours.load_state_dict(sd)
+    y = torch.randn(2, 8, 12, 12, 8, generator=g)
+    with torch.no_grad():
+        a, b = theirs.nll_of_descriptors(y), ours.nll_map(y)[:, 0]
+        d = float((a - b).abs().max())
+        check(d < 1e-4, f"authors' Glow == ours after the key translation (max diff {d:.2e})")
+        for f in ours.flows:
+            f.invconv.weight.copy_(f.invconv.weight.t().clone())
+        d = float((theirs.nll_of_descriptors(y) - ours.nll_map(y)[:, 0]).abs().max())
+        check(d > 1e-2, f"a transposed inv_linear weight changes the NLL (max diff {d:.2e})")
+
+
 if __name__ == "__main__":
     quick = "--quick" in sys.argv
     check_keys()
     check_densities()
+    check_authors_glow()
     check_descriptor(quick)
     print(f"{len(FAILS)} failure(s)")
     sys.exit(1 if FAILS else 0)

@@ -133,3 +133,26 @@ TEST(Descriptor, CudaMatchesTheCpu) {
         << precision;
   }
 }
+
+// The authors' Lightning checkpoint holds the descriptor under
+// descriptor_model. next to the flow (glow_blocks.*): the descriptor stage
+// takes its own part of the same file.
+TEST(Descriptor, TheAuthorsLightningCheckpointGivesTheirDescriptors) {
+  const auto dir = model_testing::authors_checkpoint({"--size", "tiny", "--blocks", "2", "--shape", "32", "64", "32"});
+  harness::StageRun run(params_for(dir, "tiny", "model.ckpt"));
+  const auto got = model_testing::run_batch(run, {model_testing::load_tensor(dir / "image.npy")}, "descriptors");
+  const auto expected = model_testing::load_tensor(dir / "descriptors.npy");
+  ASSERT_EQ(got.sizes(), expected.sizes());
+  EXPECT_LT(model_testing::relative_l2(got, expected), 1e-5) << dir;
+  auto p = params_for(dir, "tiny", "model.ckpt");
+  p["d_desc"] = 16;
+  try {
+    harness::StageRun wrong(p);
+    FAIL() << "d_desc 16 accepted for a checkpoint of descriptor_dim 32";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("hyper_parameters.descriptor_dim is 32, but the stage's output channel count "
+                                         "(d_desc) is 16"),
+              std::string::npos)
+        << e.what();
+  }
+}

@@ -57,6 +57,20 @@ inline fs::path reference_case(const std::string& kind, const std::vector<std::s
   return dir;
 }
 
+// Runs make_authors_checkpoint.py DIR ARGS...: the authors' Glow as a
+// Lightning checkpoint (model.ckpt) with image.npy, descriptors.npy, nll.npy.
+inline fs::path authors_checkpoint(const std::vector<std::string>& args) {
+  const fs::path dir = fresh_dir("authors-ckpt");
+  std::vector<std::string> all{dir.string()};
+  all.insert(all.end(), args.begin(), args.end());
+  if (std::find(args.begin(), args.end(), "--seed") == args.end()) {
+    all.push_back("--seed");
+    all.push_back(fresh_seed());
+  }
+  screener::test::run_python(fs::path(SCREENER_REFERENCE_DIR) / "make_authors_checkpoint.py", all);
+  return dir;
+}
+
 inline at::Tensor load_tensor(const fs::path& file) {
   const auto a = screener::test::load_npy(file);
   const auto values = a.as_double();
