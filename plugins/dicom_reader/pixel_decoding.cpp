@@ -18,14 +18,23 @@ namespace screener::dicom {
 
 namespace {
 
-void register_dcmtk_decoders() {
-  static std::once_flag once;
-  std::call_once(once, [] {
+// DCMTK's codec list is process-wide: the decoders are registered on first use
+// and deregistered when the plugin is unloaded or the process exits (until then
+// every study may need them), so the registry does not leak.
+struct DcmtkDecoders {
+  DcmtkDecoders() {
     DJDecoderRegistration::registerCodecs();
     DcmRLEDecoderRegistration::registerCodecs();
     DJLSDecoderRegistration::registerCodecs();
-  });
-}
+  }
+  ~DcmtkDecoders() {
+    DJLSDecoderRegistration::cleanup();
+    DcmRLEDecoderRegistration::cleanup();
+    DJDecoderRegistration::cleanup();
+  }
+};
+
+void register_dcmtk_decoders() { static const DcmtkDecoders decoders; }
 
 std::string where(const DicomHeader& h) { return "'" + h.file.string() + "'"; }
 
