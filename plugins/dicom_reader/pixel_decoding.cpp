@@ -39,6 +39,9 @@ void check_pixel_format(const DicomHeader& h) {
     throw InputError(where(h) + ": " + std::to_string(h.samples_per_pixel) + " samples per pixel (only grey images)");
   if (h.bits_allocated != 8 && h.bits_allocated != 16)
     throw InputError(where(h) + ": BitsAllocated " + std::to_string(h.bits_allocated) + " is not supported (8 or 16)");
+  if (h.pixel_representation != 0 && h.pixel_representation != 1)
+    throw InputError(where(h) + ": PixelRepresentation " + std::to_string(h.pixel_representation) +
+                     " is neither 0 (unsigned) nor 1 (signed)");
   if (h.bits_stored < 1 || h.bits_stored > h.bits_allocated || h.high_bit + 1 < h.bits_stored ||
       h.high_bit >= h.bits_allocated)
     throw InputError(where(h) + ": inconsistent BitsStored " + std::to_string(h.bits_stored) + " / HighBit " +
@@ -60,9 +63,15 @@ template <class Word> std::vector<int32_t> to_stored_values(const Word* words, c
 }
 
 std::vector<int32_t> from_bytes(const char* bytes, std::size_t length, const DicomHeader& h) {
-  if (length < expected_bytes(h))
-    throw InputError(where(h) + ": pixel data holds " + std::to_string(length) + " bytes, " +
-                     std::to_string(expected_bytes(h)) + " expected (truncated file?)");
+  // Rows x Columns x frames x bytes, plus the pad byte of an odd length; more
+  // or less means the attributes do not describe these pixels.
+  const std::size_t expected = expected_bytes(h);
+  if (length < expected)
+    throw InputError(where(h) + ": pixel data holds " + std::to_string(length) + " bytes, " + std::to_string(expected) +
+                     " expected (truncated file?)");
+  if (length > expected + expected % 2)
+    throw InputError(where(h) + ": pixel data holds " + std::to_string(length) + " bytes, " + std::to_string(expected) +
+                     " expected from Rows x Columns x NumberOfFrames x BitsAllocated (wrong attributes?)");
   if (h.bits_allocated == 8) return to_stored_values(reinterpret_cast<const uint8_t*>(bytes), h);
   std::vector<uint16_t> words(expected_bytes(h) / 2);
   std::memcpy(words.data(), bytes, words.size() * 2);
