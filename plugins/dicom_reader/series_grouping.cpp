@@ -61,7 +61,7 @@ bool keep_one_modality(Series& s, const std::string& wanted, const Note& note) {
   if (modality.empty() || modality == "any") {
     std::map<std::string, int> counts;
     for (const auto& h : s.files) ++counts[h.modality];
-    modality = std::max_element(counts.begin(), counts.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
+    modality = std::max_element(counts.begin(), counts.end(), [](const auto& a, const auto& b) { return a.second < b.second; })->first;
   }
   std::vector<DicomHeader> kept;
   std::vector<std::string> strays;
@@ -126,14 +126,14 @@ bool filter_images(Series& s, const SelectionRules& rules, const Note& note) {
                         "; set require_original_primary false to read it)", note);
     return false;
   }
+  s.files = std::move(kept);  // before naming the series: the others were moved from
+  s.original = has_original;
   const auto say = [&](std::size_t count, const std::string& why) {
     if (count) note(s.label() + ": left out " + std::to_string(count) + " image(s) " + why);
   };
   say(localizers, "of type LOCALIZER");
   say(not_original, "not of type ORIGINAL\\PRIMARY");
   say(not_axial, "not of type AXIAL");
-  s.files = std::move(kept);
-  s.original = has_original;
   return true;
 }
 

@@ -16,13 +16,15 @@ namespace dicom_fuzz {
 inline constexpr int64_t kMaxVoxels = int64_t(1) << 22;
 
 inline const std::filesystem::path& scratch_dir() {
-  static const std::filesystem::path dir = [] {
+  // Never destroyed: the exit handler that removes it runs after static destructors.
+  static const std::filesystem::path* dir = [] {
     std::string name = (std::filesystem::temp_directory_path() / "screener_fuzz_dicom_XXXXXX").string();
     if (!::mkdtemp(name.data())) std::abort();
+    auto* path = new std::filesystem::path(name);
     std::atexit([] { std::error_code ignored; std::filesystem::remove_all(scratch_dir(), ignored); });
-    return std::filesystem::path(name);
+    return path;
   }();
-  return dir;
+  return *dir;
 }
 
 inline void write_bytes(const std::filesystem::path& file, const uint8_t* data, std::size_t size) {
