@@ -67,7 +67,7 @@ TEST(HostileIdentity, ValuesBreakingTheirVrRefuseTheSeriesWithAClearError) {
                         Case{"StudyDate=2026/../x", "StudyDate '2026/../x': not a DICOM date (DA: YYYYMMDD)"},
                         Case{"StudyTime=12\\x0a00", "StudyTime '12\\x0A00': not a DICOM time"},
                         Case{"StudyDescription=a\\x01b", "StudyDescription 'a\\x01b': holds control characters (LO)"},
-                        Case{"PatientID={10000*A}", "(10000 bytes): longer than 64 characters (LO)"},
+                        Case{"PatientID={10000*A}", "(10000 bytes)': longer than 64 characters (LO)"},
                         Case{"FrameOfReferenceUID={70*1}", "longer than 64 characters (UI)"},
                         Case{"Modality=C/T", "Modality"},
                         Case{"SeriesNumber=2/..", "SeriesNumber '2/..': not a DICOM integer string (IS)"}}) {
