@@ -2,6 +2,7 @@
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
@@ -10,6 +11,7 @@
 #include <gdcmTrace.h>
 
 #include <cstring>
+#include <sstream>
 #include <mutex>
 
 #include "screener/error.h"
@@ -78,10 +80,46 @@ std::vector<int32_t> from_bytes(const char* bytes, std::size_t length, const Dic
   return to_stored_values(words.data(), h);
 }
 
+// GDCM allocates whatever an element's length claims before reading it
+// (fuzzing: 1.1 GB for a 2.7 kB file), so it never parses the file itself: it
+// gets the pixel module and pixel data as DCMTK read them, written again by
+// DCMTK into memory, every length re-encoded from what was actually there.
+std::string rewritten_by_dcmtk(const DicomHeader& h) {
+  DcmFileFormat format;
+  if (format.loadFile(h.file.c_str()).bad()) throw InputError(where(h) + ": cannot read the JPEG 2000 file");
+  DcmDataset& ds = *format.getDataset();
+  const E_TransferSyntax xfer = ds.getOriginalXfer();
+  DcmFileFormat copy;
+  DcmDataset& out = *copy.getDataset();
+  for (const DcmTagKey& tag : {DCM_SOPClassUID, DCM_SOPInstanceUID, DCM_SamplesPerPixel, DCM_PhotometricInterpretation,
+                               DCM_Rows, DCM_Columns, DCM_NumberOfFrames, DCM_BitsAllocated, DCM_BitsStored,
+                               DCM_HighBit, DCM_PixelRepresentation, DCM_PlanarConfiguration, DCM_PixelData}) {
+    DcmElement* element = nullptr;
+    if (ds.findAndGetElement(tag, element).good() && element)
+      out.insert(OFstatic_cast(DcmElement*, element->clone()), true);
+  }
+  std::string bytes;
+  std::vector<char> chunk(1 << 16);
+  DcmOutputBufferStream stream(chunk.data(), offile_off_t(chunk.size()));
+  copy.transferInit();
+  OFCondition status = EC_StreamNotifyClient;
+  while (status == EC_StreamNotifyClient) {
+    status = copy.write(stream, xfer, EET_ExplicitLength, nullptr);
+    void* written = nullptr;
+    offile_off_t length = 0;
+    stream.flushBuffer(written, length);
+    bytes.append(static_cast<const char*>(written), std::size_t(length));
+  }
+  copy.transferEnd();
+  if (status.bad()) throw InputError(where(h) + ": cannot read the JPEG 2000 pixel data: " + status.text());
+  return bytes;
+}
+
 std::vector<int32_t> decode_with_gdcm(const DicomHeader& h) {
   gdcm::Trace::WarningOff();  // its warnings go to stderr; what matters is in our errors
+  std::istringstream rewritten(rewritten_by_dcmtk(h));
   gdcm::ImageReader reader;
-  reader.SetFileName(h.file.c_str());
+  reader.SetStream(rewritten);
   if (!reader.Read()) throw InputError(where(h) + ": GDCM cannot read the JPEG 2000 file");
   const gdcm::Image& image = reader.GetImage();
   std::vector<char> buffer(image.GetBufferLength());
