@@ -48,6 +48,8 @@ cmake --build "$build" -j "$(nproc)" --target $(printf '%s_fuzz ' "${targets[@]}
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Leaks inside third-party libraries (each with its reason) are not findings.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0}
 summary=$build/fuzz_summary.tsv
 [ -f "$summary" ] || printf 'date\ttarget\tseconds\texecutions\texec_per_s\tcov\tft\tcorpus\tcrashes\n' >"$summary"
 status=0

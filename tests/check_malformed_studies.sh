@@ -10,7 +10,7 @@
 set -euo pipefail
 bin=$1 root=$2
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+[ -n "${KEEP_WORK:-}" ] && echo "work: $work" || trap 'rm -rf "$work"' EXIT
 "$bin/make_demo_dicom" "$work/data" 2 5 2 64,56,40 6,6,6 > /dev/null
 mkdir -p "$work/good" "$work/mixed" "$work/tmp"
 cp -r "$work/data/dicom/." "$work/good/"
@@ -46,9 +46,11 @@ for name, c in sorted(cases.items()):
     folder = str(work / "mixed" / "malformed" / name)
     def has(text):
         return any(cause in text for cause in causes)
+    def error(r):
+        return r.get("error", {}).get("message", "")
     if expect == "failed":
-        ok = len(records) == 1 and records[0]["status"] == "failed" and has(records[0]["error"]) \
-            and records[0]["error"].startswith("series " + records[0]["id"])
+        ok = len(records) == 1 and records[0]["status"] == "failed" and has(error(records[0])) \
+            and error(records[0]).startswith("series " + records[0]["id"])
     elif expect in ("excluded", "skipped"):
         ok = not records and any(folder in n and has(n) for n in notes)
     elif expect == "warned":
@@ -62,8 +64,8 @@ for name, c in sorted(cases.items()):
                         f"{[n for n in notes if folder in n]}")
     # Messages stay short and printable whatever the values were.
     for r in records:
-        if len(r.get("error", "")) > 1000 or any(ord(ch) < 32 for ch in r.get("error", "")):
-            problems.append(f"{name}: error not short and printable: {r['error'][:200]!r}")
+        if len(error(r)) > 1000 or any(ord(ch) < 32 for ch in error(r)):
+            problems.append(f"{name}: error not short and printable: {error(r)[:200]!r}")
 assert not problems, "\n".join(problems)
 print(f"{len(cases)} malformed cases: each failed, was left out or read as expected, naming the cause")
 
