@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "screener/error.h"
@@ -51,7 +52,7 @@ void require_geometry_tags(const Slice& s) {
   if (!finite_within(*f.position, kMaxCoordinateMm))
     throw InputError(describe(s) + ": ImagePositionPatient " + values(*f.position) + " is not finite or beyond " +
                      mm(kMaxCoordinateMm));
-  if (!finite_within(*f.orientation, 1.5))
+  if (!finite_within(*f.orientation, std::numeric_limits<double>::max()))
     throw InputError(describe(s) + ": ImageOrientationPatient " + values(*f.orientation) + " is not finite");
   const auto& ps = *f.pixel_spacing;
   if (!finite_within(ps, kMaxSpacingMm) || ps[0] <= 0 || ps[1] <= 0)
