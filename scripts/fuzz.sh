@@ -7,7 +7,8 @@
 # Builds build-fuzz/ with clang (-DSCREENER_FUZZ=ON -DSCREENER_SANITIZE=address,undefined),
 # then runs each <target>_fuzz on a working corpus seeded from tests/fuzz/corpus/<target>/
 # (new inputs stay in build-fuzz/corpus/<target>/; the committed corpus is not touched).
-# Crashes, leaks, over-large allocations (-malloc_limit_mb) and time-outs land in
+# Crashes, leaks, over-large allocations (-malloc_limit_mb, 1024 unless
+# SCREENER_FUZZ_MALLOC_LIMIT_MB says otherwise) and time-outs land in
 # build-fuzz/artifacts/<target>/. One summary line per target goes to
 # build-fuzz/fuzz_summary.tsv: what docs/reliability.md records.
 set -euo pipefail
@@ -61,7 +62,7 @@ for t in "${targets[@]}"; do
   echo "fuzz: $t for $seconds s (log: $log)"
   set +e
   (cd "$artifacts" && "$build/bin/${t}_fuzz" "$work" "$root/tests/fuzz/corpus/$t" \
-    -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+    -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 -malloc_limit_mb="${SCREENER_FUZZ_MALLOC_LIMIT_MB:-1024}" \
     -timeout=25 -artifact_prefix="$artifacts/" >"$log" 2>&1)
   rc=$?
   set -e
