@@ -157,3 +157,19 @@ TEST(ResourceLimits, AFileClaimingBillionsOfFramesIsSkippedAtItsHeader) {
   const auto found = Reader().discover(tmp / "in");
   EXPECT_TRUE(found.noted("NumberOfFrames 2000000000 is more than 65536")) << ::testing::PrintToString(found.notes);
 }
+
+TEST(HostilePixels, AJpeg2000CodeStreamOfAnotherSizeThanTheAttributesIsRefusedBeforeDecoding) {
+  // GDCM would write the decoded image past a buffer sized from Rows x Columns.
+  TempDir tmp;
+  make_series(tmp / "plain", {"--slices", "10", "--no-padding"});
+  std::filesystem::create_directories(tmp / "j2k");
+  for (const auto& f : std::filesystem::directory_iterator(tmp / "plain"))
+    run("gdcmconv --j2k '" + f.path().string() + "' '" + (tmp / "j2k" / f.path().filename()).string() + "'");
+  // Ysiz of one slice's SIZ marker made 32520 (as fuzzing found it).
+  run("/usr/bin/python3 -c \"import sys, struct; p = sys.argv[1]; d = bytearray(open(p, 'rb').read()); "
+      "i = d.find(b'\\xff\\x4f\\xff\\x51'); d[i + 12:i + 16] = struct.pack('>I', 32520); open(p, 'wb').write(d)\" '" +
+      (tmp / "j2k" / "a005.dcm").string() + "'");
+  const std::string error = load_error(tmp / "j2k");
+  EXPECT_CONTAINS(error, "a005.dcm': the JPEG 2000 code stream is 112 x 32520 pixels of 1 component(s); Columns x Rows "
+                         "is 112 x 128");
+}
