@@ -12,7 +12,8 @@
 using namespace screener::dicom;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const auto file = dicom_fuzz::scratch_dir() / "input.dcm";
+  const dicom_fuzz::ScratchDir scratch;
+  const auto file = scratch.path() / "input.dcm";
   dicom_fuzz::write_bytes(file, data, size);
   try {
     const DicomHeader h = read_dicom_header(file);

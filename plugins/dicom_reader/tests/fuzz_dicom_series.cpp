@@ -16,9 +16,8 @@ using namespace screener;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   constexpr std::string_view kSeparator = "--next-file--";
   constexpr int kMaxFiles = 8;
-  const auto dir = dicom_fuzz::scratch_dir() / "series";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const dicom_fuzz::ScratchDir scratch;
+  const auto& dir = scratch.path();
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   std::size_t start = 0;
   for (int n = 0; n < kMaxFiles && start <= bytes.size(); ++n) {
