@@ -7,7 +7,8 @@
 # Builds build-fuzz/ with clang (-DSCREENER_FUZZ=ON -DSCREENER_SANITIZE=address,undefined),
 # then runs each <target>_fuzz on a working corpus seeded from tests/fuzz/corpus/<target>/
 # (new inputs stay in build-fuzz/corpus/<target>/; the committed corpus is not touched).
-# Crashes, leaks, over-large allocations (-malloc_limit_mb) and time-outs land in
+# Crashes, leaks, over-large allocations (-malloc_limit_mb, 1024 unless
+# SCREENER_FUZZ_MALLOC_LIMIT_MB says otherwise) and time-outs land in
 # build-fuzz/artifacts/<target>/. One summary line per target goes to
 # build-fuzz/fuzz_summary.tsv: what docs/reliability.md records.
 set -euo pipefail
@@ -48,6 +49,8 @@ cmake --build "$build" -j "$(nproc)" --target $(printf '%s_fuzz ' "${targets[@]}
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Leaks inside third-party libraries (each with its reason) are not findings.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0}
 summary=$build/fuzz_summary.tsv
 [ -f "$summary" ] || printf 'date\ttarget\tseconds\texecutions\texec_per_s\tcov\tft\tcorpus\tcrashes\n' >"$summary"
 status=0
@@ -59,7 +62,7 @@ for t in "${targets[@]}"; do
   echo "fuzz: $t for $seconds s (log: $log)"
   set +e
   (cd "$artifacts" && "$build/bin/${t}_fuzz" "$work" "$root/tests/fuzz/corpus/$t" \
-    -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+    -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 -malloc_limit_mb="${SCREENER_FUZZ_MALLOC_LIMIT_MB:-1024}" \
     -timeout=25 -artifact_prefix="$artifacts/" >"$log" 2>&1)
   rc=$?
   set -e

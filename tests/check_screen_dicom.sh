@@ -87,10 +87,21 @@ PY
 run 2>&1 | grep -q "2 skipped (done before)"
 echo "second run skipped both studies"
 
-# A hostile PatientID must not take any output outside the output directory.
-dcmodify -nb -m "(0010,0020)=../../../escaped/..\\x" "$work"/data/dicom/DEMO-0000/*.dcm
+# A hostile but valid PatientID (LO allows '/') must not take any output
+# outside the output directory.
+dcmodify -nb -m "(0010,0020)=../../../escaped/x" "$work"/data/dicom/DEMO-0000/*.dcm
 "$bin/screener" run "$root/pipelines/screen.json" --input "$work/data/dicom/DEMO-0000" --output "$work/hostile/out" \
   --set 'resample.target_spacing=[6.0,6.0,6.0]' --set 'patcher.roi=[32,32,16]' > /dev/null 2>&1
 test -z "$(find "$work" -path "$work/hostile/out" -prune -o -path "$work/data" -prune -o -path "$work/out" -prune -o -type f -print)"
 test "$(find "$work/hostile/out" -name score.nii.gz | wc -l)" = 1
 echo "hostile PatientID stayed inside the output directory"
+# One with a backslash (two values where LO holds one) is refused by the reader, naming it.
+dcmodify -nb -m "(0010,0020)=../../../escaped/..\\x" "$work"/data/dicom/DEMO-0000/*.dcm
+"$bin/screener" run "$root/pipelines/screen.json" --input "$work/data/dicom/DEMO-0000" --output "$work/hostile2/out" \
+  --set 'resample.target_spacing=[6.0,6.0,6.0]' --set 'patcher.roi=[32,32,16]' > /dev/null 2>&1 || true
+/usr/bin/python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))["studies"][0]
+assert r["status"] == "failed" and "PatientID" in r["error"]["message"] and "backslash" in r["error"]["message"], r' \
+  "$work/hostile2/out/run_summary.json"
+test -z "$(find "$work" -path "$work/hostile" -prune -o -path "$work/hostile2/out" -prune -o -path "$work/data" -prune -o -path "$work/out" -prune -o -type f -print)"
+echo "PatientID with a backslash refused by the reader"

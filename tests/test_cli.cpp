@@ -112,6 +112,29 @@ TEST(Cli, RunSucceedsThenFailsOneStudyWithExitCodeAndSummary) {
   EXPECT_NE(missing.output.find("nothing.txt"), std::string::npos) << missing.output;
 }
 
+TEST(Cli, RunFindingNoStudySaysWhatTheSourceLeftOutAndWhy) {
+  TempDir dir;
+  const auto pipeline = write_pipeline(dir, fan_pipeline());
+  std::ofstream(dir / "excluded.txt") << "# a comment\n!s1\n!s2\n";
+  auto excluded = cli("run " + pipeline.string() + " --input " + (dir / "excluded.txt").string() + " --output " +
+                      (dir / "a").string());
+  EXPECT_EQ(excluded.code, 1) << excluded.output;
+  const auto listed = excluded.output.find("no studies found");
+  ASSERT_NE(listed, std::string::npos) << excluded.output;
+  EXPECT_NE(excluded.output.find("left out:\n  study s1: marked '!' (remove the mark to read it)\n  study s2:", listed),
+            std::string::npos)
+      << excluded.output;
+  EXPECT_EQ(excluded.output.find("the source noted", listed), std::string::npos) << excluded.output;
+
+  // No exclusions: the source's other notes say what it saw.
+  std::ofstream(dir / "comments.txt") << "# only a comment\n";
+  auto comments = cli("run " + pipeline.string() + " --input " + (dir / "comments.txt").string() + " --output " +
+                      (dir / "b").string());
+  EXPECT_EQ(comments.code, 1) << comments.output;
+  EXPECT_NE(comments.output.find("the source noted:\n  skipped comment line '# only a comment'"), std::string::npos)
+      << comments.output;
+}
+
 TEST(Cli, SigtermStopsARunCleanly) {
   TempDir dir;
   Json doc = fan_pipeline();

@@ -3,6 +3,7 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
 #include <dcmtk/oflog/oflog.h>
@@ -155,6 +156,19 @@ DicomHeader header_from_dataset(DcmItem& ds, const std::filesystem::path& file, 
 
   DcmItem* shared = child(&ds, DCM_SharedFunctionalGroupsSequence);
   const bool enhanced = ds.tagExists(DCM_PerFrameFunctionalGroupsSequence);
+  // Per-frame bookkeeping is allocated from NumberOfFrames: a hostile value
+  // must not reach the allocation.
+  if (enhanced) {
+    DcmSequenceOfItems* per_frame = nullptr;
+    const unsigned long items =
+        ds.findAndGetSequence(DCM_PerFrameFunctionalGroupsSequence, per_frame).good() && per_frame ? per_frame->card() : 0;
+    if (static_cast<unsigned long>(h.frames) != items)
+      throw InputError("'" + file.string() + "': NumberOfFrames " + std::to_string(h.frames) + " but " +
+                       std::to_string(items) + " per-frame functional group item(s)");
+  } else if (h.frames > kMaxFrames) {
+    throw InputError("'" + file.string() + "': NumberOfFrames " + std::to_string(h.frames) + " is more than " +
+                     std::to_string(kMaxFrames));
+  }
   if (enhanced) {
     for (int f = 0; f < h.frames; ++f)
       h.frame_info.push_back(functional_group_frame(child(&ds, DCM_PerFrameFunctionalGroupsSequence, f), shared));

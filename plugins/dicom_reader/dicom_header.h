@@ -65,7 +65,11 @@ struct DicomHeader {
 // Keeps DCMTK's own logging off stderr; the reader's messages say what failed.
 void silence_dcmtk_log();
 
-// Reads up to the pixel data. Throws InputError when the file is not DICOM.
+// More frames in one classic multi-frame file are refused at the header read.
+inline constexpr int kMaxFrames = 1 << 16;
+
+// Reads up to the pixel data. Throws InputError when the file is not DICOM
+// (or claims more frames than it describes).
 DicomHeader read_dicom_header(const std::filesystem::path& file);
 
 // One file's header, or the InputError's message saying why it has none.

@@ -29,8 +29,12 @@ class DicomReader final : public SourceStage {
 
   void load(const StudyEntry& entry, Emitter& out) override {
     const Json& locator = entry.locator;
+    // What discovery decided about the series from its headers alone.
+    for (const auto& warning : locator.value("warnings", Json::array())) out.warn(warning.get<std::string>());
+    if (locator.contains("error"))
+      throw InputError("series " + entry.id + ": refused: " + locator.at("error").get<std::string>());
     if (locator.value("format", "") == "image") {
-      out.emit("volume", dicom::read_itk_image(locator.at("file").get<std::string>()));
+      out.emit("volume", dicom::read_itk_image(locator.at("file").get<std::string>(), load_.max_voxels));
       return;
     }
     std::vector<std::filesystem::path> files;

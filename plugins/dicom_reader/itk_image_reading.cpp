@@ -4,7 +4,9 @@
 #include <cmath>
 #include <limits>
 
+#include "attribute_checks.h"
 #include "itk_images.h"
+#include "screener/error.h"
 
 namespace screener::dicom {
 
@@ -19,9 +21,18 @@ bool fits_int16(const float* values, std::size_t count) {
 
 }  // namespace
 
-std::shared_ptr<Volume> read_itk_image(const std::filesystem::path& file) {
+std::shared_ptr<Volume> read_itk_image(const std::filesystem::path& file, int64_t max_voxels) {
   using Image = itk::Image<float, 3>;
-  const auto image = itk_support::read_image<Image>(file, itk_support::read_image_information(file));
+  // The header's grid is checked before the voxels are allocated and read.
+  const auto io = itk_support::read_image_information(file);
+  const Geometry claimed = itk_support::geometry_of(*io);
+  if (const std::string problem = geometry_problem(claimed); !problem.empty())
+    throw InputError("'" + file.string() + "': unusable grid: " + problem);
+  if (voxel_count(claimed.size[0], claimed.size[1], claimed.size[2]) > max_voxels)
+    throw InputError("'" + file.string() + "': " + std::to_string(claimed.size[0]) + " x " +
+                     std::to_string(claimed.size[1]) + " x " + std::to_string(claimed.size[2]) +
+                     " voxels exceed max_voxels " + std::to_string(max_voxels));
+  const auto image = itk_support::read_image<Image>(file, io);
   const Geometry g = itk_support::geometry_of(*image);
   auto volume = std::make_shared<Volume>();
   volume->geometry = g;

@@ -4,12 +4,13 @@
 #include <filesystem>
 #include <memory>
 
+#include "attribute_checks.h"
 #include "screener/payload.h"
 
 namespace screener::dicom {
 
 // int16 voxels when every value is an integer in the int16 range, float32
 // otherwise. Throws InputError naming the file.
-std::shared_ptr<Volume> read_itk_image(const std::filesystem::path& file);
+std::shared_ptr<Volume> read_itk_image(const std::filesystem::path& file, int64_t max_voxels = kDefaultMaxVoxels);
 
 }  // namespace screener::dicom

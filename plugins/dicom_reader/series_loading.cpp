@@ -70,16 +70,26 @@ bool is_padding(int32_t stored, const DicomHeader& h) {
 
 std::shared_ptr<Volume> load_dicom_series(const std::vector<std::filesystem::path>& files, const LoadOptions& options) {
   std::map<std::filesystem::path, DicomHeader> headers;
-  std::vector<Slice> slices;
+  int64_t voxels = 0;
   for (auto& reading : read_dicom_headers(files)) {
     if (!reading.header) throw InputError(reading.error);
     DicomHeader& header = *reading.header;
-    for (int f = 0; f < header.frames; ++f)
-      slices.push_back({header.file, f, header.rows, header.columns, header.sop_instance_uid, header.frame_info.at(f)});
+    const int64_t in_file = voxel_count(header.rows, header.columns, header.frames);
+    voxels = in_file > std::numeric_limits<int64_t>::max() - voxels ? std::numeric_limits<int64_t>::max() : voxels + in_file;
+    if (voxels > options.max_voxels)
+      throw InputError("more than max_voxels " + std::to_string(options.max_voxels) + " voxels (at '" +
+                       header.file.string() + "', " + std::to_string(header.columns) + " x " + std::to_string(header.rows) +
+                       " x " + std::to_string(header.frames) + "); raise max_voxels to read the series");
     headers.emplace(header.file, std::move(header));
   }
+  std::vector<Slice> slices;
+  for (const auto& [file, header] : headers)
+    for (int f = 0; f < header.frames; ++f)
+      slices.push_back({header.file, f, header.rows, header.columns, header.sop_instance_uid, header.frame_info.at(f)});
   const SliceStack stack = stack_slices(std::move(slices), options.stack);
   const Geometry& g = stack.geometry;
+  if (const std::string problem = geometry_problem(g); !problem.empty())
+    throw InputError("the slices give an unusable grid: " + problem);
 
   // Each file is decoded once, also when its frames are spread over the stack.
   // Slices go through in sorted order, a block at a time: HU computed row by

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "screener/payload.h"
+#include "attribute_checks.h"
 #include "slice_stack.h"
 
 namespace screener::dicom {
@@ -13,6 +14,8 @@ struct LoadOptions {
   StackRules stack;
   // HU given to pixels equal to PixelPaddingValue (or within its range limit).
   double padding_hu = -2048;
+  // Refused above this many voxels, before the volume is allocated.
+  int64_t max_voxels = kDefaultMaxVoxels;
 };
 
 // int16 voxels when every HU value is an integer in the int16 range, float32

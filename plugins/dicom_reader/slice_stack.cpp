@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "screener/error.h"
@@ -29,11 +30,39 @@ std::string mm(double v) {
   return out.str();
 }
 
+template <std::size_t N> std::string values(const std::array<double, N>& v) {
+  std::ostringstream out;
+  for (std::size_t i = 0; i < N; ++i) out << (i ? "\\" : "") << v[i];
+  return out.str();
+}
+
+template <std::size_t N> bool finite_within(const std::array<double, N>& v, double limit) {
+  return std::all_of(v.begin(), v.end(), [&](double x) { return std::isfinite(x) && std::abs(x) <= limit; });
+}
+
+// Every number the grid or the HU values are computed from must be finite
+// (and plausible): NaN or infinity would pass the checks below unnoticed
+// (comparisons with NaN are false) and reach abort() in ITK/VNL later.
 void require_geometry_tags(const Slice& s) {
-  if (!s.info.position) throw InputError(describe(s) + " has no ImagePositionPatient");
-  if (!s.info.orientation) throw InputError(describe(s) + " has no ImageOrientationPatient");
-  if (!s.info.pixel_spacing) throw InputError(describe(s) + " has no PixelSpacing");
+  const FrameInfo& f = s.info;
+  if (!f.position) throw InputError(describe(s) + " has no ImagePositionPatient");
+  if (!f.orientation) throw InputError(describe(s) + " has no ImageOrientationPatient");
+  if (!f.pixel_spacing) throw InputError(describe(s) + " has no PixelSpacing");
   if (s.rows <= 0 || s.columns <= 0) throw InputError(describe(s) + " has no Rows/Columns");
+  if (!finite_within(*f.position, kMaxCoordinateMm))
+    throw InputError(describe(s) + ": ImagePositionPatient " + values(*f.position) + " is not finite or beyond " +
+                     mm(kMaxCoordinateMm));
+  if (!finite_within(*f.orientation, std::numeric_limits<double>::max()))
+    throw InputError(describe(s) + ": ImageOrientationPatient " + values(*f.orientation) + " is not finite");
+  const auto& ps = *f.pixel_spacing;
+  if (!finite_within(ps, kMaxSpacingMm) || ps[0] <= 0 || ps[1] <= 0)
+    throw InputError(describe(s) + ": PixelSpacing " + values(ps) + " is not positive, finite and at most " +
+                     mm(kMaxSpacingMm));
+  for (const auto& [name, value] : {std::pair{"SpacingBetweenSlices", f.spacing_between_slices},
+                                    std::pair{"SliceThickness", f.slice_thickness}})
+    if (value && !std::isfinite(*value)) throw InputError(describe(s) + ": " + name + " is not finite");
+  if (!std::isfinite(f.slope) || !std::isfinite(f.intercept))
+    throw InputError(describe(s) + ": RescaleSlope/RescaleIntercept is not finite");
 }
 
 void require_same_plane_and_size(const std::vector<Slice>& slices) {
@@ -57,7 +86,7 @@ void require_same_plane_and_size(const std::vector<Slice>& slices) {
 // converter shows for one slice, and what a later resample step relies on.
 double single_slice_spacing(const FrameInfo& info) {
   for (const auto& value : {info.spacing_between_slices, info.slice_thickness})
-    if (value && *value > 0) return *value;
+    if (value && *value > 0 && *value <= kMaxSpacingMm) return *value;
   return 1.0;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "attribute_checks.h"
 #include "dicom_header.h"
 #include "screener/geometry.h"
 

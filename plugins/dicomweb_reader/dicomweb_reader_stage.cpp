@@ -58,6 +58,7 @@ class DicomwebReader final : public SourceStage {
   }
 
   void load(const StudyEntry& entry, Emitter& out) override {
+    for (const auto& warning : entry.locator.value("warnings", Json::array())) out.warn(warning.get<std::string>());
     dicomweb::HttpClient client(http_);
     out.emit("volume", dicomweb::retrieve_series(client, entry.locator, retrieval_));
   }

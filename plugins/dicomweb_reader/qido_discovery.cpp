@@ -133,11 +133,15 @@ std::vector<StudyEntry> series_of_study(HttpClient& client, const StudyQuery& qu
     const std::string series_uid = e.attributes.value("SeriesInstanceUID", "");
     e.source = study_url + "/series/" + series_uid;
     e.attributes["dicomweb_root"] = query.root;
-    e.locator = {{"format", "dicomweb"},
-                 {"root", query.root},
-                 {"study", study.uid},
-                 {"series", series_uid},
-                 {"instances", std::move(uids)}};
+    Json locator = {{"format", "dicomweb"},
+                    {"root", query.root},
+                    {"study", study.uid},
+                    {"series", series_uid},
+                    {"instances", std::move(uids)}};
+    // The selection's warnings and refusals (see select_series).
+    for (const char* key : {"warnings", "error"})
+      if (e.locator.contains(key)) locator[key] = e.locator.at(key);
+    e.locator = std::move(locator);
     entries.push_back(std::move(e));
   }
   return entries;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <string_view>
 
 #include "pipeline.h"
 #include "plugin_registry.h"
@@ -122,6 +123,25 @@ int merge_manifests(const std::vector<std::string>& dirs, const std::string& out
   return counts.count("failed") ? 1 : 0;
 }
 
+// Why a run found nothing: the source's notes on the candidates it left out
+// (they start with "excluded: " and name the parameter that would admit
+// them), else its first notes. All of them are in run_summary.json.
+void report_no_studies(const RunReport& report, const RunOptions& opt) {
+  std::fprintf(stderr, "no studies found in '%s'\n", opt.input.c_str());
+  constexpr std::string_view kExcluded = "excluded: ";
+  constexpr std::size_t kShown = 30;
+  std::vector<std::string> excluded;
+  for (const auto& n : report.notes)
+    if (n.compare(0, kExcluded.size(), kExcluded) == 0) excluded.push_back(n.substr(kExcluded.size()));
+  const auto& shown = excluded.empty() ? report.notes : excluded;
+  if (shown.empty()) return;
+  std::fprintf(stderr, "%s\n", excluded.empty() ? "the source noted:" : "left out:");
+  for (std::size_t i = 0; i < shown.size() && i < kShown; ++i) std::fprintf(stderr, "  %s\n", shown[i].c_str());
+  if (shown.size() > kShown)
+    std::fprintf(stderr, "  ... %zu more in %s\n", shown.size() - kShown,
+                 (opt.output_dir / ("run_summary" + opt.shard.suffix() + ".json")).c_str());
+}
+
 int report_problems(const std::string& file, const PipelineError& e) {
   std::fprintf(stderr, "%s: invalid pipeline\n", file.c_str());
   for (const auto& p : e.problems()) std::fprintf(stderr, "  %s: %s\n", p.path.c_str(), p.message.c_str());
@@ -154,7 +174,7 @@ int run_pipeline(Json doc, const std::string& label, const std::vector<std::stri
     std::fprintf(stderr, "none of the %d studies in '%s' fall in shard %s\n", report.archive_studies, opt.input.c_str(),
                  report.shard.c_str());
   else if (report.studies.empty())
-    std::fprintf(stderr, "no studies found in '%s'\n", opt.input.c_str());
+    report_no_studies(report, opt);
   return report.exit_code();
 }
 

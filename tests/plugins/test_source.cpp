@@ -1,5 +1,6 @@
 // Studies listed one id per line in the --input file; each becomes a small
-// volume whose voxels hold the study's position in the list.
+// volume whose voxels hold the study's position in the list. Lines starting
+// with '#' are comments, with '!' studies left out (an "excluded: " note).
 #include <fstream>
 
 #include "common.h"
@@ -26,6 +27,10 @@ class TestSource final : public SourceStage {
       if (line.empty()) continue;
       if (line[0] == '#') {
         note("skipped comment line '" + line + "'");
+        continue;
+      }
+      if (line[0] == '!') {  // a candidate the source leaves out, as a reader excludes a series
+        note("excluded: study " + line.substr(1) + ": marked '!' (remove the mark to read it)");
         continue;
       }
       out.push_back({line, input + ":" + std::to_string(out.size()), Json::object(), Json(out.size())});

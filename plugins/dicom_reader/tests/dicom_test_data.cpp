@@ -89,14 +89,16 @@ class CapturingEmitter final : public Emitter {
   void emit_item(const std::string&, PayloadPtr, int64_t, int64_t) override { throw std::runtime_error("emit_item"); }
   void expand(const std::string&, std::shared_ptr<Expansion>) override { throw std::runtime_error("expand"); }
   void record_output(const std::filesystem::path&) override {}
-  void warn(const std::string&) override {}
+  void warn(const std::string& message) override { warnings.push_back(message); }
   std::shared_ptr<const Volume> volume;
+  std::vector<std::string> warnings;
 };
 }  // namespace
 
-std::shared_ptr<const Volume> Reader::load(const StudyEntry& entry) const {
+std::shared_ptr<const Volume> Reader::load(const StudyEntry& entry, std::vector<std::string>* warnings) const {
   CapturingEmitter out;
   stage_->load(entry, out);
+  if (warnings) *warnings = out.warnings;
   if (!out.volume) throw std::runtime_error("load emitted no volume");
   return out.volume;
 }

@@ -45,7 +45,9 @@ class Reader {
  public:
   explicit Reader(screener::Json params = screener::Json::object());
   Discovery discover(const fs::path& input) const;
-  std::shared_ptr<const screener::Volume> load(const screener::StudyEntry& entry) const;
+  // `warnings`, when given, receives what load() warned about the study.
+  std::shared_ptr<const screener::Volume> load(const screener::StudyEntry& entry,
+                                               std::vector<std::string>* warnings = nullptr) const;
   // Discovers exactly one entry and loads it.
   std::shared_ptr<const screener::Volume> read_single(const fs::path& input) const;
 

@@ -10,10 +10,13 @@ import copy
 import hashlib
 import os
 import random
+import re
 
 import numpy as np
 import pydicom
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.tag import Tag
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian
 
@@ -60,10 +63,21 @@ def main():
     p.add_argument("--mixed-size", type=int, default=None, metavar="K")
     p.add_argument("--enhanced", action="store_true", help="one Enhanced CT multi-frame file, frames shuffled")
     p.add_argument("--latin1-name", default=None, help="PatientName, stored in ISO_IR 100 (Latin-1)")
+    p.add_argument("--set", action="append", default=[], metavar="KEYWORD=VALUE",
+                   help="write VALUE (Python escapes such as \\x01 decoded; '{N*c}' repeats c N times) "
+                        "as KEYWORD in every slice, unchecked: hostile values")
+    p.add_argument("--set-slice", action="append", nargs=2, default=[], metavar=("K", "KEYWORD=VALUE"),
+                   help="as --set, in slice K only")
+    p.add_argument("--delete", action="append", default=[], metavar="KEYWORD", help="remove KEYWORD from every slice")
+    p.add_argument("--pixel-data-factor", type=int, default=1, help="PixelData repeated this many times")
+    p.add_argument("--crop", type=int, default=None, metavar="N", help="images of N x N pixels (small files: fuzz seeds)")
+    p.add_argument("--strip-private", action="store_true", help="without CT_small's private tags (small files)")
     a = p.parse_args()
 
     os.makedirs(a.outdir, exist_ok=True)
     base = pydicom.dcmread(CT_SMALL)
+    if a.strip_private:
+        base.remove_private_tags()
     pixels = base.pixel_array.astype(np.int32)
     rot = rotation(a.oblique)
     row_dir, col_dir = rot @ np.array([1.0, 0, 0]), rot @ np.array([0, 1.0, 0])
@@ -108,6 +122,8 @@ def main():
             img[:8, :8] = -2000
         if a.mixed_size == k:
             img = img[:, :96]
+        if a.crop:
+            img = img[: a.crop, : a.crop]
         ds.Rows, ds.Columns = img.shape
         ds.PixelSpacing = ["0.661468", "0.75"]
         if a.eight_bit:
@@ -123,6 +139,12 @@ def main():
         ds.RescaleIntercept = str(-1024 + (k if a.vary_intercept else 0))
         if a.no_padding:
             del ds.PixelPaddingValue
+        ds.PixelData = ds.PixelData * a.pixel_data_factor
+        for keyword in a.delete:
+            if keyword in ds:
+                delattr(ds, keyword)
+        for assignment in a.set + [v for s, v in a.set_slice if int(s) == k]:
+            set_unchecked(ds, assignment)
         slices.append(ds)
 
     if a.duplicate_position is not None:
@@ -143,6 +165,24 @@ def main():
         rng.shuffle(order)
     for name_index, k in enumerate(order):
         slices[k].save_as(os.path.join(a.outdir, f"{a.tag}{name_index:03d}.dcm"), write_like_original=False)
+
+
+def set_unchecked(ds, assignment):
+    """KEYWORD=VALUE written as the raw bytes of VALUE, so that values a valid
+    file could not hold (NaN spacing, '../..' as a UID, control characters)
+    reach the reader as a broken or hostile file would bring them."""
+    keyword, value = assignment.split("=", 1)
+    value = re.sub(r"\{(\d+)\*(.)\}", lambda m: m.group(2) * int(m.group(1)), value)
+    value = value.encode("latin-1", "backslashreplace").decode("unicode_escape")
+    tag = pydicom.datadict.tag_for_keyword(keyword)
+    vr = pydicom.datadict.dictionary_VR(tag)
+    if vr in ("US", "SS", "UL", "SL"):
+        ds[tag] = DataElement(tag, vr, int(value))
+        return
+    raw = value.encode("latin-1")
+    if len(raw) % 2:
+        raw += b"\0" if vr == "UI" else b" "
+    ds[tag] = RawDataElement(Tag(tag), vr, len(raw), raw, 0, False, True)
 
 
 def write_enhanced(slices, a, rng):

@@ -134,12 +134,18 @@ TEST(Discovery, SelectionByModalityImageTypeAndSliceCount) {
   make_series(tmp / "in", {"--tag", "mr", "--series-number", "2", "--modality", "MR"});
   make_series(tmp / "in", {"--tag", "derived", "--series-number", "3", "--image-type", "DERIVED\\SECONDARY\\AXIAL"});
   make_series(tmp / "in", {"--tag", "short", "--series-number", "4", "--slices", "5"});
+  // Each series is a study of its own: the DERIVED one is its study's only series.
   const auto found = Reader().discover(tmp / "in");
-  ASSERT_EQ(found.entries.size(), 1u);
-  EXPECT_EQ(found.entries.front().attributes.at("SeriesNumber"), "1");
-  EXPECT_TRUE(found.noted("modality is not CT"));
-  EXPECT_TRUE(found.noted("not of type ORIGINAL\\PRIMARY"));
+  ASSERT_EQ(found.entries.size(), 2u);
+  EXPECT_EQ(found.entries[0].attributes.at("SeriesNumber"), "1");
+  EXPECT_EQ(found.entries[1].attributes.at("SeriesNumber"), "3");
+  EXPECT_TRUE(found.noted("Modality MR is not CT"));
   EXPECT_TRUE(found.noted("fewer than min_slices"));
+
+  const auto original = Reader(Json{{"require_original_primary", true}}).discover(tmp / "in");
+  ASSERT_EQ(original.entries.size(), 1u);
+  EXPECT_EQ(original.entries.front().attributes.at("SeriesNumber"), "1");
+  EXPECT_TRUE(original.noted("no image of ImageType ORIGINAL\\PRIMARY"));
 
   const auto all = Reader(Json{{"modality", "any"}, {"require_original_primary", false}, {"min_slices", 5}}).discover(tmp / "in");
   EXPECT_EQ(all.entries.size(), 4u);
