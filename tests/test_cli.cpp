@@ -170,3 +170,21 @@ TEST(Cli, KilledRunsResumeToTheSameResult) {
   EXPECT_EQ(merged["total"], 16);
   EXPECT_EQ(merged["counts"]["done"], 16);
 }
+
+// Not a terminal (a pipe): a line per study in flight every --progress-interval
+// seconds with its items through each stage, and the finished line with the total.
+TEST(Cli, ProgressWithinAStudyAppearsAsLogLines) {
+  TempDir dir;
+  Json doc = fan_pipeline(16);
+  doc["stages"][2]["params"]["sleep_ms"] = 30;
+  const auto pipeline = write_pipeline(dir, doc);
+  const auto list = write_study_list(dir.path(), 1);
+  auto r = cli("run " + pipeline.string() + " --input " + list.string() + " --output " + (dir / "out").string() +
+               " --threads 2 --max-patches-in-flight 2 --progress-interval 0.1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("[0/1] s0: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("/16 items (patch "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(", ETA "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("[1/1] s0: done, 16/16 items"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find('\r'), std::string::npos) << r.output;
+}

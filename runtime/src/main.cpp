@@ -139,7 +139,7 @@ int run_pipeline(Json doc, const std::string& label, const std::vector<std::stri
     return report_problems(label, e);
   }
   opt.stop = &g_stop;
-  Progress progress(stderr);
+  Progress progress(stderr, opt.progress_interval_s);
   opt.on_progress = [&](const RunReport& r, const StudyRecord* s, std::size_t total) { progress.update(r, s, total); };
   RunReport report = Runner(pipeline, opt).run();
   progress.close();
@@ -166,6 +166,10 @@ void add_run_options(CLI::App* cmd, RunOptions& opt) {
   cmd->add_option("--max-patches-in-flight", opt.max_items_per_study,
                   "Items (patches) of one study in flight after an expanding stage")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--progress-interval", opt.progress_interval_s,
+                  "Seconds between the lines about studies in flight when stderr is not a terminal (0: none)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
 }
 

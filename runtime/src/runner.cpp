@@ -118,6 +118,10 @@ class Runner::Impl {
     mutable std::mutex mu;
     mutable StudyRecord record;
     mutable std::atomic<bool> failed{false}, released{false};
+    // Items through each stage (index: stage), under `mu`; items_began is
+    // the run's clock when the first item was counted.
+    mutable std::vector<StageItems> items;
+    mutable double items_began = -1;
     ~StudyContext() override { run->finish(*this); }
   };
 
@@ -160,6 +164,8 @@ class Runner::Impl {
   void fill(std::size_t s, uint64_t id);
   void return_credit(std::size_t s, uint64_t id);
   void account(const StudyContext& ctx, std::size_t s, Clock::time_point t0, double share = 1.0);
+  void count_item(const StudyContext& ctx, std::size_t s, const Packet& item);
+  std::vector<StudyProgress> active_studies();
   void fail(const StudyContext& ctx, std::size_t s, const std::string& message);
   void release(const StudyContext& ctx);
   void finish(StudyContext& ctx);
@@ -182,6 +188,8 @@ class Runner::Impl {
   std::atomic<int> in_flight_{0}, peak_studies_{0}, peak_items_{0};
   std::mutex report_mu_;
   RunReport report_;
+  std::mutex active_mu_;
+  std::map<uint64_t, const StudyContext*> active_;  // admitted, not yet finished
   std::vector<double> busy_;
   std::mutex monitor_mu_;
   std::condition_variable monitor_cv_;
@@ -498,6 +506,11 @@ void Runner::Impl::load(std::size_t entry) {
   study->record.id = study->id;
   study->record.source = study->source;
   study->record.admitted = elapsed();
+  study->items.resize(stages_.size());
+  {
+    std::lock_guard lock(active_mu_);
+    active_[study->serial] = study.get();
+  }
   update_peak(peak_studies_, ++in_flight_);
   const auto t0 = Clock::now();
   try {
@@ -520,8 +533,9 @@ void Runner::Impl::invoke(std::size_t s, Bundle bundle) {
   try {
     Packet parent = bundle[0];
     Inputs in(spec(s).inputs(), std::move(bundle));
-    PacketEmitter out(*this, s, std::move(parent));
+    PacketEmitter out(*this, s, parent);
     stages_[s]->process(in, out);
+    count_item(ctx, s, parent);
   } catch (const std::exception& e) {
     fail(ctx, s, e.what());
   } catch (...) {
@@ -584,6 +598,7 @@ void Runner::Impl::invoke_batch(std::size_t s, std::vector<Bundle> batch) {
   }
   if (ok) {
     for (auto& e : emitters) e.commit();
+    for (const auto& b : live) count_item(context(b[0]), s, b[0]);
     for (const auto& study : keep) account(static_cast<const StudyContext&>(*study), s, t0, 1.0 / double(live.size()));
     return;
   }
@@ -619,6 +634,7 @@ void Runner::Impl::fill(std::size_t s, uint64_t id) {
       break;
     }
     account(ctx, s, t0);
+    count_item(ctx, s, Packet{nullptr, nullptr, pending->next, pending->total, nullptr});
     auto ticket = std::make_shared<ItemTicket>(this, s, id);
     update_peak(peak_items_, int(++pending->outstanding));
     Packet item{pending->parent.study, std::move(payload), pending->next++, pending->total, std::move(ticket)};
@@ -646,6 +662,35 @@ void Runner::Impl::account(const StudyContext& ctx, std::size_t s, Clock::time_p
   }
   std::lock_guard lock(report_mu_);
   busy_[s] += (b - a) * share;
+}
+
+// Only items (index >= 0) count: a whole-study payload is not progress within a study.
+void Runner::Impl::count_item(const StudyContext& ctx, std::size_t s, const Packet& item) {
+  if (item.index < 0) return;
+  std::lock_guard lock(ctx.mu);
+  auto& c = ctx.items[s];
+  c.total = std::max(c.total, item.count);
+  ++c.done;
+  if (ctx.items_began < 0) ctx.items_began = elapsed();
+}
+
+std::vector<StudyProgress> Runner::Impl::active_studies() {
+  std::vector<StudyProgress> out;
+  const double now = elapsed();
+  std::lock_guard lock(active_mu_);
+  for (const auto& [serial, ctx] : active_) {
+    StudyProgress p;
+    p.id = ctx->id;
+    std::lock_guard study_lock(ctx->mu);
+    p.seconds_in_items = ctx->items_began < 0 ? 0 : now - ctx->items_began;
+    for (std::size_t s = 0; s < ctx->items.size(); ++s)
+      if (ctx->items[s].total > 0) {
+        p.items.push_back(ctx->items[s]);
+        p.items.back().stage = stage_id(s);
+      }
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 void Runner::Impl::fail(const StudyContext& ctx, std::size_t s, const std::string& message) {
@@ -676,11 +721,20 @@ void Runner::Impl::release(const StudyContext& ctx) {
 }
 
 void Runner::Impl::finish(StudyContext& ctx) {
+  {
+    std::lock_guard lock(active_mu_);
+    active_.erase(ctx.serial);
+  }
   release(ctx);
   StudyRecord record;
   {
     std::lock_guard lock(ctx.mu);
     record = std::move(ctx.record);
+    for (std::size_t s = 0; s < ctx.items.size(); ++s)
+      if (ctx.items[s].total > 0) {
+        record.items.push_back(ctx.items[s]);
+        record.items.back().stage = stage_id(s);
+      }
   }
   if (ctx.failed) record.status = "failed";
   else if (stopping_) record.status = "abandoned";
@@ -718,7 +772,9 @@ void Runner::Impl::monitor() {
     if (opt_.stop && *opt_.stop && !stopping_.exchange(true))
       spdlog::warn("stop requested: abandoning the studies in progress");
     if (opt_.on_progress) {
+      auto active = active_studies();
       std::lock_guard lock(report_mu_);
+      report_.active = std::move(active);
       opt_.on_progress(report_, nullptr, total_);
     }
   }
@@ -778,6 +834,7 @@ RunReport Runner::Impl::run() {
   for (std::size_t i = 0; i < discovered_.size(); ++i) order[discovered_[i]] = i;
   std::sort(report_.studies.begin(), report_.studies.end(),
             [&](const StudyRecord& a, const StudyRecord& b) { return order[a.id] < order[b.id]; });
+  report_.active.clear();
   report_.wall_seconds = elapsed();
   report_.interrupted = stopping_;
   report_.peak_studies_in_flight = peak_studies_;

@@ -40,7 +40,11 @@ struct RunOptions {
   const std::atomic<bool>* stop = nullptr;
   // Called from worker threads as studies finish, and periodically (study ==
   // nullptr); `total` counts the studies skipped as already done too.
+  // The periodic calls carry the studies in flight with their items in
+  // so_far.active.
   std::function<void(const RunReport& so_far, const StudyRecord* finished, std::size_t total)> on_progress;
+  // For the caller's progress display (screener run --progress-interval).
+  double progress_interval_s = 30;
 };
 
 class Runner {
