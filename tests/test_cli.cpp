@@ -188,3 +188,51 @@ TEST(Cli, ProgressWithinAStudyAppearsAsLogLines) {
   EXPECT_NE(r.output.find("[1/1] s0: done, 16/16 items"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find('\r'), std::string::npos) << r.output;
 }
+
+TEST(Cli, ARunThatCannotStartLeavesNoOutputDirectory) {
+  TempDir dir;
+  const auto pipeline = write_pipeline(dir, fan_pipeline());
+  auto missing = cli("run " + pipeline.string() + " --input " + (dir / "nothing.txt").string() + " --output " +
+                     (dir / "new" / "out").string());
+  EXPECT_EQ(missing.code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("nothing.txt"), std::string::npos) << missing.output;
+  EXPECT_FALSE(fs::exists(dir / "new")) << "not even the parent it would have made";
+  // An output directory that was there stays, untouched.
+  fs::create_directories(dir / "kept");
+  EXPECT_EQ(cli("run " + pipeline.string() + " --input " + (dir / "nothing.txt").string() + " --output " +
+                (dir / "kept").string())
+                .code,
+            2);
+  EXPECT_TRUE(fs::is_directory(dir / "kept"));
+  EXPECT_TRUE(fs::is_empty(dir / "kept"));
+}
+
+// Every candidate skipped at discovery (here: comment lines; for DICOM,
+// unusable series) is a failed run unless --allow-empty says otherwise.
+TEST(Cli, ARunWithNoStudyToProcessFailsUnlessAllowed) {
+  TempDir dir;
+  const auto pipeline = write_pipeline(dir, fan_pipeline());
+  const auto list = dir / "skipped.txt";
+  std::ofstream(list) << "# not a study\n# nor this\n";
+  auto empty = cli("run " + pipeline.string() + " --input " + list.string() + " --output " + (dir / "a").string());
+  EXPECT_EQ(empty.code, 1) << empty.output;
+  EXPECT_NE(empty.output.find("no studies found"), std::string::npos) << empty.output;
+  EXPECT_NE(empty.output.find("--allow-empty"), std::string::npos) << empty.output;
+  auto allowed = cli("run " + pipeline.string() + " --input " + list.string() + " --output " + (dir / "b").string() +
+                     " --allow-empty");
+  EXPECT_EQ(allowed.code, 0) << allowed.output;
+}
+
+TEST(Cli, APipelineWithStagesOfTheWrongTypeIsATypeError) {
+  TempDir dir;
+  const auto file = dir / "p.json";
+  std::ofstream(file) << R"({"stages": 5, "edges": [{"from": "source", "to": "x"}]})";
+  auto r = cli("validate " + file.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("stages: expected a non-empty array of stages, got number"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("unknown stage"), std::string::npos) << r.output;
+  std::ofstream(dir / "deep.json") << std::string(1000000, '[');
+  auto deep = cli("validate " + (dir / "deep.json").string());
+  EXPECT_EQ(deep.code, 2);
+  EXPECT_NE(deep.output.find("nested more than 64 deep"), std::string::npos) << deep.output;
+}

@@ -155,6 +155,8 @@ int run_pipeline(Json doc, const std::string& label, const std::vector<std::stri
                  report.shard.c_str());
   else if (report.studies.empty())
     std::fprintf(stderr, "no studies found in '%s'\n", opt.input.c_str());
+  if (report.studies.empty() && report.archive_studies == 0 && !opt.allow_empty)
+    std::fprintf(stderr, "a run with no study to process has failed (exit 1); --allow-empty makes it succeed\n");
   return report.exit_code();
 }
 
@@ -214,6 +216,8 @@ int main(int argc, char** argv) {
                   "Process part I of N of the archive (0-based, split by study); default: the Slurm array task "
                   "(SLURM_ARRAY_TASK_ID/_MIN/_COUNT), else all");
   run->add_flag("--retry-failed", opt.retry_failed, "Run again the studies an earlier run recorded as failed");
+  run->add_flag("--allow-empty", opt.allow_empty,
+                "Exit 0 when no study is found (every candidate skipped as unusable, or none at all)");
 
   auto* train = app.add_subcommand("train", "Train a model: run a training configuration (a pipeline ending in a trainer)");
   std::string train_what, train_config;

@@ -42,7 +42,7 @@ int RunReport::exit_code() const {
   if (!finish_errors.empty()) return 1;
   // An array task whose share of a small archive is empty has nothing to do:
   // that is success, or a job array over a few studies would fail.
-  if (studies.empty()) return archive_studies > 0 ? 0 : 1;
+  if (studies.empty()) return archive_studies > 0 || allow_empty ? 0 : 1;
   return count("done") + count("skipped") == static_cast<int>(studies.size()) ? 0 : 1;
 }
 

@@ -64,9 +64,13 @@ struct RunReport {
   // The studies in flight at a periodic progress call (not in run_summary.json).
   std::vector<StudyProgress> active;
 
+  bool allow_empty = false;  // --allow-empty: no study to process is not a failure
+
   int count(const std::string& status) const;
   // 0 every study done (or, with studies in the input, none in this shard);
-  // 1 any other outcome, an empty input or a failed finish included; 130 interrupted.
+  // 1 any other outcome: a failed finish, or no study found at all (every
+  // candidate skipped as unusable at discovery, or an empty input) unless
+  // allow_empty; 130 interrupted.
   int exit_code() const;
   Json to_json() const;
 };

@@ -783,21 +783,36 @@ void Runner::Impl::monitor() {
 RunReport Runner::Impl::run() {
   if (opt_.max_studies_in_flight < 1 || opt_.max_items_per_study < 1)
     throw Error("--max-in-flight and --max-patches-in-flight must be at least 1");
+  // Stages may open files in the output directory as they are constructed (a
+  // trainer's loss log), so it is made first; but a run that cannot start
+  // (bad --input, a stage refusing its parameters) leaves nothing behind.
+  fs::path made;  // the outermost directory this run creates, if any
+  for (fs::path p = opt_.output_dir; !p.empty() && p != p.root_path(); p = p.parent_path()) {
+    std::error_code ec;
+    if (fs::exists(p, ec) || ec) break;
+    made = p;
+  }
   std::error_code ec;
   fs::create_directories(opt_.output_dir, ec);
   if (ec) throw Error("cannot create output directory '" + opt_.output_dir.string() + "': " + ec.message());
-  clean_stale_temp_files();
   std::optional<tbb::global_control> threads;
   if (opt_.threads > 0) threads.emplace(tbb::global_control::max_allowed_parallelism, std::size_t(opt_.threads));
-
-  construct_stages();
-  discover();
+  try {
+    construct_stages();
+    discover();
+  } catch (...) {
+    stages_.clear();  // closes what they opened in it
+    if (!made.empty()) fs::remove_all(made, ec);
+    throw;
+  }
+  clean_stale_temp_files();
   if (opt_.use_manifest) {
     skip_finished();
     manifest_ = std::make_unique<ManifestWriter>(opt_.output_dir / ("manifest" + opt_.shard.suffix() + ".jsonl"));
   } else {
     total_ = entries_.size();
   }
+  report_.allow_empty = opt_.allow_empty;
   report_.pipeline = pipeline_.name;
   report_.shard = std::to_string(opt_.shard.index) + "/" + std::to_string(opt_.shard.count);
   report_.archive_studies = int(discovered_.size());
