@@ -176,7 +176,7 @@ TEST(Cli, KilledRunsResumeToTheSameResult) {
 TEST(Cli, ProgressWithinAStudyAppearsAsLogLines) {
   TempDir dir;
   Json doc = fan_pipeline(16);
-  doc["stages"][2]["params"]["sleep_ms"] = 30;
+  doc["stages"][2]["params"]["sleep_ms"] = 50;
   const auto pipeline = write_pipeline(dir, doc);
   const auto list = write_study_list(dir.path(), 1);
   auto r = cli("run " + pipeline.string() + " --input " + list.string() + " --output " + (dir / "out").string() +

@@ -42,9 +42,11 @@ TEST(Progress, TheSlowestStageSetsTheFractionAndTheEta) {
             "s7: 25/100 items (patch 100/100, descriptor 28/100, aggregator 25/100), 10s, ETA 30s");
   EXPECT_DOUBLE_EQ(study_at(0, 100, 3.0).eta_seconds(), -1);
   EXPECT_NE(Progress::describe(study_at(0, 100, 3.0)).find("ETA --"), std::string::npos);
-  StudyProgress loading;
-  loading.id = "s8";
-  EXPECT_EQ(Progress::describe(loading), "s8: loading");
+  StudyProgress before_items;
+  before_items.id = "s8";
+  before_items.stage = "crop";
+  before_items.seconds = 75;
+  EXPECT_EQ(Progress::describe(before_items), "s8: in crop, 1m15s since it started");
 }
 
 TEST(Progress, NotATerminalPrintsStudiesInFlightEveryIntervalAndEachFinishedStudy) {

@@ -44,7 +44,9 @@ Progress::Progress(std::FILE* out, double interval_s, bool terminal)
     : out_(out), interval_s_(interval_s), tty_(terminal) {}
 
 std::string Progress::describe(const StudyProgress& study) {
-  if (study.items.empty()) return study.id + ": loading";
+  if (study.items.empty())
+    return study.id + ": in " + (study.stage.empty() ? std::string("?") : study.stage) + ", " +
+           duration(study.seconds) + " since it started";
   const StageItems worst = slowest(study.items);
   std::string line = study.id + ": " + std::to_string(worst.done) + "/" + std::to_string(worst.total) + " items (";
   for (std::size_t i = 0; i < study.items.size(); ++i)

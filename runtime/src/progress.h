@@ -20,7 +20,8 @@ class Progress {
   void update(const RunReport& so_far, const StudyRecord* finished, std::size_t total);
   void close();
 
-  // "s3: 120/400 items (patch 128/400, descriptor 121/400), 1m02s, ETA 3m10s"
+  // "s3: 120/400 items (patch 128/400, descriptor 121/400), 1m02s, ETA 3m10s",
+  // or before its items "s3: in crop, 40s since it started"
   static std::string describe(const StudyProgress& study);
 
  private:

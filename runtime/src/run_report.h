@@ -39,6 +39,8 @@ struct StudyRecord {
 // A study inside the graph, as progress reports show it.
 struct StudyProgress {
   std::string id;
+  std::string stage;            // the whole-study stage it last entered (a reader, a crop, ...)
+  double seconds = 0;           // since it was admitted
   double seconds_in_items = 0;  // since its first item was made
   std::vector<StageItems> items;
   // The slowest stage's share done, 0..1 (the study is as far as its last item stage).

@@ -122,6 +122,7 @@ class Runner::Impl {
     // the run's clock when the first item was counted.
     mutable std::vector<StageItems> items;
     mutable double items_began = -1;
+    mutable std::atomic<int> whole_study_stage{-1};  // the last stage given the whole study
     ~StudyContext() override { run->finish(*this); }
   };
 
@@ -512,6 +513,7 @@ void Runner::Impl::load(std::size_t entry) {
     active_[study->serial] = study.get();
   }
   update_peak(peak_studies_, ++in_flight_);
+  study->whole_study_stage = int(source_index_);
   const auto t0 = Clock::now();
   try {
     PacketEmitter out(*this, source_index_, Packet{study, nullptr, -1, 1, nullptr});
@@ -529,6 +531,7 @@ void Runner::Impl::invoke(std::size_t s, Bundle bundle) {
   const std::shared_ptr<const Study> keep = bundle.at(0).study;
   const auto& ctx = context(bundle[0]);
   if (ctx.failed || stopping_) return;
+  if (bundle[0].index < 0) ctx.whole_study_stage = int(s);
   const auto t0 = Clock::now();
   try {
     Packet parent = bundle[0];
@@ -681,7 +684,9 @@ std::vector<StudyProgress> Runner::Impl::active_studies() {
   for (const auto& [serial, ctx] : active_) {
     StudyProgress p;
     p.id = ctx->id;
+    if (const int s = ctx->whole_study_stage; s >= 0) p.stage = stage_id(std::size_t(s));
     std::lock_guard study_lock(ctx->mu);
+    p.seconds = now - ctx->record.admitted;
     p.seconds_in_items = ctx->items_began < 0 ? 0 : now - ctx->items_began;
     for (std::size_t s = 0; s < ctx->items.size(); ++s)
       if (ctx->items[s].total > 0) {
