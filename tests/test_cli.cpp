@@ -236,3 +236,14 @@ TEST(Cli, APipelineWithStagesOfTheWrongTypeIsATypeError) {
   EXPECT_EQ(deep.code, 2);
   EXPECT_NE(deep.output.find("nested more than 64 deep"), std::string::npos) << deep.output;
 }
+
+// README: 0 success, 1 a study failed, 2 invalid pipeline or setup (usage
+// errors included), 130 interrupted.
+TEST(Cli, UsageErrorsExitWithTheDocumentedSetupCode) {
+  EXPECT_EQ(cli("run").code, 2);
+  EXPECT_EQ(cli("run p.json --input x").code, 2);  // no --output
+  EXPECT_EQ(cli("run p.json --input x --output y --threads -1").code, 2);
+  EXPECT_EQ(cli("no-such-command").code, 2);
+  EXPECT_EQ(cli("run --help").code, 0);
+  EXPECT_EQ(cli("--version").code, 0);
+}

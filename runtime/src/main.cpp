@@ -252,7 +252,13 @@ int main(int argc, char** argv) {
   merge->add_option("dirs", merge_dirs, "Output directories")->required();
   merge->add_option("--output,-o", merge_output, "Write the report here (default: standard output)");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; a usage error is a setup error, exit 2
+    // as documented (CLI11's own codes are 100 and up).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
 
