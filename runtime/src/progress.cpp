@@ -31,10 +31,11 @@ StageItems slowest(const std::vector<StageItems>& items) {
   return worst;
 }
 
+// 0 when unknown.
 std::size_t terminal_width(std::FILE* out) {
   winsize w{};
   if (::ioctl(::fileno(out), TIOCGWINSZ, &w) == 0 && w.ws_col > 20) return w.ws_col;
-  return 120;
+  return 0;
 }
 }  // namespace
 
@@ -68,11 +69,15 @@ void Progress::update(const RunReport& so_far, const StudyRecord* finished, std:
     if (finished) {
       std::string line = "[" + std::to_string(finished_n) + "/" + std::to_string(total) + "] " + finished->id + ": " +
                          finished->status;
+      std::string items;
       if (!finished->items.empty()) {
         const StageItems worst = slowest(finished->items);
-        line += ", " + std::to_string(worst.done) + "/" + std::to_string(worst.total) + " items";
+        items = std::to_string(worst.done) + "/" + std::to_string(worst.total) + " items";
       }
-      if (!finished->error.empty()) line += " in stage '" + finished->failed_stage + "': " + finished->error;
+      if (!finished->error.empty())
+        line += " in stage '" + finished->failed_stage + "': " + finished->error + (items.empty() ? "" : " (" + items + ")");
+      else if (!items.empty())
+        line += ", " + items;
       std::fprintf(out_, "%s\n", line.c_str());
     } else if (interval_s_ > 0 && std::chrono::duration<double>(now - last_lines_).count() >= interval_s_) {
       last_lines_ = now;
@@ -98,7 +103,7 @@ void Progress::update(const RunReport& so_far, const StudyRecord* finished, std:
   }
   // A wrapped line could not be redrawn in place.
   const std::size_t columns = terminal_width(out_);
-  if (line.size() >= columns) line.resize(columns - 1);
+  if (columns && line.size() >= columns) line.resize(columns - 1);
   std::fprintf(out_, "\r\033[K%s", line.c_str());
   std::fflush(out_);
   drawn_ = true;

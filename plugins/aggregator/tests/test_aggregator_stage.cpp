@@ -43,7 +43,7 @@ PatchSet random_study(unsigned seed) {
 
 // Feeds the patches in `order`; the map the stage emits with the last one.
 std::vector<float> blend_in(const PatchSet& study, const std::vector<std::size_t>& order, int* emitted_early = nullptr) {
-  harness::StageRun run({{"grid", "source"}});
+  harness::StageRun run(Json{{"grid", "source"}});
   auto id = std::make_shared<screener::Study>();
   id->id = "s";
   std::vector<float> map;
@@ -90,7 +90,7 @@ TEST(AggregatorStage, TheMapIsTheSameBytesWhateverOrderThePatchesArriveIn) {
 
 TEST(AggregatorStage, ADuplicateOrOutOfRangePatchIsAnError) {
   const PatchSet study = random_study(3);
-  harness::StageRun run({{"grid", "source"}});
+  harness::StageRun run(Json{{"grid", "source"}});
   auto id = std::make_shared<screener::Study>();
   const int64_t n = int64_t(study.patches.size());
   harness::CapturingEmitter out;

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "dicom_json.h"
+#include "screener/error.h"
 
 using namespace screener::dicomweb;
 using screener::Json;
