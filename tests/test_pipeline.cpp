@@ -210,3 +210,28 @@ TEST(Overrides, HugeDeepOrMisplacedValuesAreProblems) {
   doc["stages"][2]["id"] = 12;  // not a string: not the stage named, and no exception
   EXPECT_NE(problem({"a.scale=2"}, doc).find("no stage with id 'a'"), std::string::npos);
 }
+
+// Found by fuzz_pipeline_json: a --set value that is not JSON is taken as a
+// string, and one that is not UTF-8 made the validator's message throw.
+TEST(Overrides, AValueThatIsNotUtf8IsAProblem) {
+  Json doc = fan_pipeline();
+  try {
+    apply_overrides(doc, {"a.tag=\xd6\x01x"});
+    FAIL() << "accepted";
+  } catch (const PipelineError& e) {
+    EXPECT_NE(e.problems().at(0).message.find("not valid UTF-8"), std::string::npos) << e.what();
+  }
+  // Through a parameter's check the message shows it replaced, without throwing.
+  doc = fan_pipeline();
+  doc["stages"][2]["params"]["scale"] = std::string("\xd6\x01", 2);
+  auto problems = [&] {
+    try {
+      validate_pipeline(doc, testing_support::test_plugins());
+    } catch (const PipelineError& e) {
+      return e.problems();
+    }
+    return std::vector<Problem>{};
+  }();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].message.find("expected a number"), std::string::npos) << problems[0].message;
+}

@@ -332,7 +332,15 @@ void apply_overrides(Json& doc, const std::vector<std::string>& sets) {
       continue;
     }
     Json value = Json::parse(text, nullptr, false);
-    if (value.is_discarded()) value = text;
+    if (value.is_discarded()) {
+      value = text;
+      try {
+        (void)value.dump();  // JSON strings are UTF-8: the pipeline's fingerprint and messages dump them
+      } catch (const Json::type_error&) {
+        problems.push_back({path.substr(0, 80), "the value is not valid UTF-8"});
+        continue;
+      }
+    }
     bool found = false;
     if (doc.is_object() && doc.contains("stages") && doc["stages"].is_array())
       for (std::size_t k = 0; k < doc["stages"].size(); ++k) {
