@@ -193,3 +193,80 @@ TEST(Cli, KilledRunsResumeToTheSameResult) {
   EXPECT_EQ(merged["total"], 16);
   EXPECT_EQ(merged["counts"]["done"], 16);
 }
+
+// Not a terminal (a pipe): a line per study in flight every --progress-interval
+// seconds with its items through each stage, and the finished line with the total.
+TEST(Cli, ProgressWithinAStudyAppearsAsLogLines) {
+  TempDir dir;
+  Json doc = fan_pipeline(16);
+  doc["stages"][2]["params"]["sleep_ms"] = 50;
+  const auto pipeline = write_pipeline(dir, doc);
+  const auto list = write_study_list(dir.path(), 1);
+  auto r = cli("run " + pipeline.string() + " --input " + list.string() + " --output " + (dir / "out").string() +
+               " --threads 2 --max-patches-in-flight 2 --progress-interval 0.1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("[0/1] s0: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("/16 items (patch "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(", ETA "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("[1/1] s0: done, 16/16 items"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find('\r'), std::string::npos) << r.output;
+}
+
+TEST(Cli, ARunThatCannotStartLeavesNoOutputDirectory) {
+  TempDir dir;
+  const auto pipeline = write_pipeline(dir, fan_pipeline());
+  auto missing = cli("run " + pipeline.string() + " --input " + (dir / "nothing.txt").string() + " --output " +
+                     (dir / "new" / "out").string());
+  EXPECT_EQ(missing.code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("nothing.txt"), std::string::npos) << missing.output;
+  EXPECT_FALSE(fs::exists(dir / "new")) << "not even the parent it would have made";
+  // An output directory that was there stays, untouched.
+  fs::create_directories(dir / "kept");
+  EXPECT_EQ(cli("run " + pipeline.string() + " --input " + (dir / "nothing.txt").string() + " --output " +
+                (dir / "kept").string())
+                .code,
+            2);
+  EXPECT_TRUE(fs::is_directory(dir / "kept"));
+  EXPECT_TRUE(fs::is_empty(dir / "kept"));
+}
+
+// Every candidate skipped at discovery (here: comment lines; for DICOM,
+// unusable series) is a failed run unless --allow-empty says otherwise.
+TEST(Cli, ARunWithNoStudyToProcessFailsUnlessAllowed) {
+  TempDir dir;
+  const auto pipeline = write_pipeline(dir, fan_pipeline());
+  const auto list = dir / "skipped.txt";
+  std::ofstream(list) << "# not a study\n# nor this\n";
+  auto empty = cli("run " + pipeline.string() + " --input " + list.string() + " --output " + (dir / "a").string());
+  EXPECT_EQ(empty.code, 1) << empty.output;
+  EXPECT_NE(empty.output.find("no studies found"), std::string::npos) << empty.output;
+  EXPECT_NE(empty.output.find("--allow-empty"), std::string::npos) << empty.output;
+  auto allowed = cli("run " + pipeline.string() + " --input " + list.string() + " --output " + (dir / "b").string() +
+                     " --allow-empty");
+  EXPECT_EQ(allowed.code, 0) << allowed.output;
+}
+
+TEST(Cli, APipelineWithStagesOfTheWrongTypeIsATypeError) {
+  TempDir dir;
+  const auto file = dir / "p.json";
+  std::ofstream(file) << R"({"stages": 5, "edges": [{"from": "source", "to": "x"}]})";
+  auto r = cli("validate " + file.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("stages: expected a non-empty array of stages, got number"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("unknown stage"), std::string::npos) << r.output;
+  std::ofstream(dir / "deep.json") << std::string(1000000, '[');
+  auto deep = cli("validate " + (dir / "deep.json").string());
+  EXPECT_EQ(deep.code, 2);
+  EXPECT_NE(deep.output.find("nested more than 64 deep"), std::string::npos) << deep.output;
+}
+
+// README: 0 success, 1 a study failed, 2 invalid pipeline or setup (usage
+// errors included), 130 interrupted.
+TEST(Cli, UsageErrorsExitWithTheDocumentedSetupCode) {
+  EXPECT_EQ(cli("run").code, 2);
+  EXPECT_EQ(cli("run p.json --input x").code, 2);  // no --output
+  EXPECT_EQ(cli("run p.json --input x --output y --threads -1").code, 2);
+  EXPECT_EQ(cli("no-such-command").code, 2);
+  EXPECT_EQ(cli("run --help").code, 0);
+  EXPECT_EQ(cli("--version").code, 0);
+}

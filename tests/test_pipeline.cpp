@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "pipeline.h"
 #include "test_support.h"
 
@@ -126,4 +128,110 @@ TEST(Overrides, SetParametersByStageIdWithJsonValues) {
   EXPECT_EQ(doc["stages"][2]["params"]["tag"], "plain text");
   EXPECT_THROW(apply_overrides(doc, {"nosuch.x=1"}), PipelineError);
   EXPECT_THROW(apply_overrides(doc, {"a=1"}), PipelineError);
+}
+
+TEST(Validate, StagesOfTheWrongTypeAreATypeErrorNotUnknownStages) {
+  const Json doc = Json::parse(R"({"stages": 5, "edges": [{"from": "source", "to": "patch"}]})");
+  EXPECT_TRUE(has_problem(doc, "stages", "expected a non-empty array of stages, got number"));
+  for (const auto& p : problems_of(doc)) EXPECT_EQ(p.message.find("unknown stage"), std::string::npos) << p.str();
+  EXPECT_TRUE(has_problem(Json::parse(R"({"edges": []})"), "stages", "missing"));
+}
+
+TEST(Validate, FieldsOfTheWrongTypeAreProblemsNotExceptions) {
+  Json doc = fan_pipeline();
+  doc["name"] = 7;
+  EXPECT_TRUE(has_problem(doc, "name", "expected a string"));
+  doc = fan_pipeline();
+  doc["stages"][2]["id"] = std::string(1 << 20, 'a');  // std::regex would recurse per character
+  EXPECT_TRUE(has_problem(doc, "stages[2].id", "at most 128 characters"));
+}
+
+// patch -> m0 -> m1 -> ... -> m19999: a deep search, iterative.
+TEST(Validate, ALongChainOfStagesIsCheckedWithoutDeepRecursion) {
+  Json doc = fan_pipeline();
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    doc["stages"].push_back({{"id", "m" + std::to_string(i)}, {"plugin", "test_map"}});
+    doc["edges"].push_back(
+        {{"from", i ? "m" + std::to_string(i - 1) : std::string("patch")}, {"to", "m" + std::to_string(i)}});
+  }
+  EXPECT_TRUE(problems_of(doc).empty());
+  doc["edges"][doc["edges"].size() - n]["from"] = "m" + std::to_string(n - 1);  // m0 fed by the last: a loop
+  EXPECT_TRUE(has_problem(doc, "edges", "cycle: m0 -> m1 -> "));
+}
+
+TEST(PipelineLimits, DeepNestingIsRefusedBeforeParsing) {
+  const std::string deep(1000000, '[');
+  try {
+    parse_pipeline_text(deep, "pipeline 'deep.json'");
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("pipeline 'deep.json': arrays/objects nested more than 64 deep"),
+              std::string::npos)
+        << e.what();
+  }
+  // Brackets inside strings are not nesting.
+  const Json ok = parse_pipeline_text(R"({"name": ")" + std::string(500, '[') + R"(", "stages": []})", "p");
+  EXPECT_EQ(ok["name"].get<std::string>().size(), 500u);
+}
+
+TEST(PipelineLimits, AFileOverTheSizeLimitIsRefusedBeforeReading) {
+  testing_support::TempDir dir;
+  const auto file = dir / "huge.json";
+  {
+    std::ofstream out(file);
+    out << R"({"name": ")" << std::string(kMaxPipelineBytes, 'x') << R"("})";
+  }
+  try {
+    read_pipeline_file(file);
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("more than the limit of 1048576"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(read_pipeline_file(dir.path()), Error);  // a directory
+}
+
+TEST(Overrides, HugeDeepOrMisplacedValuesAreProblems) {
+  auto problem = [](std::vector<std::string> sets, Json doc = fan_pipeline()) -> std::string {
+    try {
+      apply_overrides(doc, sets);
+    } catch (const PipelineError& e) {
+      return e.problems().at(0).str();
+    }
+    return "";
+  };
+  EXPECT_NE(problem({"a.scale=" + std::string(kMaxSetValueBytes, '1')}).find("more than the limit of 65536"),
+            std::string::npos);
+  EXPECT_NE(problem({"a.scale=" + std::string(5000, '[')}).find("more than 64 deep"), std::string::npos);
+  Json doc = fan_pipeline();
+  doc["stages"][2]["params"] = 5;
+  EXPECT_NE(problem({"a.scale=2"}, doc).find("stages[2].params: expected an object"), std::string::npos);
+  doc = fan_pipeline();
+  doc["stages"][2]["id"] = 12;  // not a string: not the stage named, and no exception
+  EXPECT_NE(problem({"a.scale=2"}, doc).find("no stage with id 'a'"), std::string::npos);
+}
+
+// Found by fuzz_pipeline_json: a --set value that is not JSON is taken as a
+// string, and one that is not UTF-8 made the validator's message throw.
+TEST(Overrides, AValueThatIsNotUtf8IsAProblem) {
+  Json doc = fan_pipeline();
+  try {
+    apply_overrides(doc, {"a.tag=\xd6\x01x"});
+    FAIL() << "accepted";
+  } catch (const PipelineError& e) {
+    EXPECT_NE(e.problems().at(0).message.find("not valid UTF-8"), std::string::npos) << e.what();
+  }
+  // Through a parameter's check the message shows it replaced, without throwing.
+  doc = fan_pipeline();
+  doc["stages"][2]["params"]["scale"] = std::string("\xd6\x01", 2);
+  auto problems = [&] {
+    try {
+      validate_pipeline(doc, testing_support::test_plugins());
+    } catch (const PipelineError& e) {
+      return e.problems();
+    }
+    return std::vector<Problem>{};
+  }();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].message.find("expected a number"), std::string::npos) << problems[0].message;
 }

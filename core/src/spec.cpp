@@ -33,7 +33,8 @@ bool is_integer(const Json& v) {
 }
 
 std::string describe(const Json& v) {
-  const std::string s = v.dump();
+  // Messages must not throw: text that is not UTF-8 is shown with U+FFFD.
+  const std::string s = v.dump(-1, ' ', false, Json::error_handler_t::replace);
   return s.size() > 60 ? s.substr(0, 57) + "..." : s;
 }
 }  // namespace

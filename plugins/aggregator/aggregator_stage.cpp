@@ -1,5 +1,11 @@
 // Collects the patches of a study and, when the last one arrives, blends them
 // into a map on the grid of the volume they were cut from.
+//
+// Patches are summed in index order, whatever order they arrive in: float
+// sums depend on their order, and arrival order depends on threads and
+// timing, so this is what makes the map the same bytes from run to run. A
+// patch that arrives early waits (with its payload, which keeps its credit:
+// at most --max-patches-in-flight of them) until those before it are added.
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -37,14 +43,12 @@ class AggregatorStage final : public Stage {
     if (!patch.source) throw Error("patch " + std::to_string(packet.index) + " does not know its source volume");
     const auto& d = patch.data;
     if (d.ndim() != 4) throw Error("patch data must be {C, h, w, s}");
+    if (packet.index < 0 || packet.index >= packet.count)
+      throw Error("patch index " + std::to_string(packet.index) + " is not one of 0.." +
+                  std::to_string(packet.count - 1));
     const Index3 res{d.dim(1), d.dim(2), d.dim(3)};
-    std::vector<float> upsampled;
-    const float* pred = d.data<float>();
-    if (res != patch.roi) {
-      upsampled = upsample_trilinear(pred, d.dim(0), res, patch.roi);
-      pred = upsampled.data();
-    }
-    const auto weights = weights_for(patch.roi);
+    Waiting waiting{packet, {}, weights_for(patch.roi)};
+    if (res != patch.roi) waiting.upsampled = upsample_trilinear(d.data<float>(), d.dim(0), res, patch.roi);
 
     std::shared_ptr<StudySum> study;
     {
@@ -56,8 +60,18 @@ class AggregatorStage final : public Stage {
     bool complete = false;
     {
       std::lock_guard lock(study->mu);
-      study->sum.add(pred, patch.start, patch.roi, *weights);
-      complete = ++study->received == packet.count;
+      if (d.dim(0) != study->sum.channels())
+        throw Error("patch " + std::to_string(packet.index) + " has " + std::to_string(d.dim(0)) +
+                    " channels, the study's first patch " + std::to_string(study->sum.channels()));
+      if (packet.index < study->next || !study->waiting.emplace(packet.index, std::move(waiting)).second)
+        throw Error("patch " + std::to_string(packet.index) + " arrived twice");
+      for (auto it = study->waiting.begin(); it != study->waiting.end() && it->first == study->next;
+           it = study->waiting.erase(it), ++study->next) {
+        const auto& p = payload_as<Patch>(it->second.packet.payload);
+        const float* pred = it->second.upsampled.empty() ? p.data.data<float>() : it->second.upsampled.data();
+        study->sum.add(pred, p.start, p.roi, *it->second.weights);
+      }
+      complete = study->next == packet.count;
     }
     if (!complete) return;
     {
@@ -86,11 +100,19 @@ class AggregatorStage final : public Stage {
   }
 
  private:
+  // A patch not yet added: its packet (payload and flow-control credit) and,
+  // when it came at a lower resolution, its prediction upsampled to the roi.
+  struct Waiting {
+    Packet packet;
+    std::vector<float> upsampled;
+    std::shared_ptr<const std::vector<float>> weights;
+  };
   struct StudySum {
     StudySum(const Index3& size, int64_t channels) : sum(size, channels) {}
     std::mutex mu;
     Accumulator sum;
-    int64_t received = 0;
+    int64_t next = 0;  // the index of the next patch to add
+    std::map<int64_t, Waiting> waiting;
   };
 
   // Each channel through the grids' physical mapping into `out`; outside, the channel's minimum.

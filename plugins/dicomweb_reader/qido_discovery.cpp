@@ -1,6 +1,7 @@
 #include "qido_discovery.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <tuple>
@@ -29,7 +30,12 @@ Json get_json_array(HttpClient& client, const std::string& url, const std::strin
   }
   if (response.status == 204 || (response.ok() && response.body.empty())) return Json::array();
   if (!response.ok()) throw InputError(request + ": " + describe_status(response));
-  Json parsed = Json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  Json parsed;
+  try {
+    parsed = parse_dicom_json(response.body, request);
+  } catch (const InputError& e) {
+    throw InputError(std::string(e.what()) + " (Content-Type '" + response.content_type + "')");
+  }
   if (!parsed.is_array())
     throw InputError(request + ": the answer is not a DICOM JSON array (Content-Type '" + response.content_type + "')");
   return parsed;
@@ -109,20 +115,23 @@ std::vector<StudyEntry> series_of_study(HttpClient& client, const StudyQuery& qu
   for (const auto& s : series) {
     const std::string series_uid = dicom_string(s, tag::SeriesInstanceUID);
     const std::string series_url = study_url + "/series/" + percent_encode(series_uid);
-    Json metadata;
+    std::vector<dicom::DicomHeader> series_headers;
+    std::map<std::string, std::string> series_uid_at;
     try {
-      metadata = get_json_array(client, series_url + "/metadata", "WADO-RS metadata");
-    } catch (const InputError& e) {
+      const Json metadata = get_json_array(client, series_url + "/metadata", "WADO-RS metadata");
+      for (const Json& instance : metadata) {
+        const std::string uid = dicom_string(instance, tag::SOPInstanceUID);
+        const std::string url = series_url + "/instances/" + percent_encode(uid);
+        series_headers.push_back(header_from_metadata(instance, url));
+        series_uid_at[url] = uid;
+      }
+    } catch (const InputError& e) {  // no answer, not DICOM JSON, or an instance refused (absurd sizes)
       entries.push_back(
           failed_entry(query.root, study.uid, series_uid, "series " + series_uid + ": " + e.what(), note));
       continue;
     }
-    for (const Json& instance : metadata) {
-      const std::string uid = dicom_string(instance, tag::SOPInstanceUID);
-      const std::string url = series_url + "/instances/" + percent_encode(uid);
-      headers.push_back(header_from_metadata(instance, url));
-      uid_at[url] = uid;
-    }
+    std::move(series_headers.begin(), series_headers.end(), std::back_inserter(headers));
+    uid_at.insert(series_uid_at.begin(), series_uid_at.end());
   }
 
   // Attributes as dicom_reader gives them (the result writers rely on them),

@@ -68,6 +68,13 @@ dicom::DicomHeader header_from_metadata(const Json& ds, const std::string& insta
   h.rows = dicom_integer(ds, tag::Rows, 0);
   h.columns = dicom_integer(ds, tag::Columns, 0);
   h.frames = std::max(1, dicom_integer(ds, tag::NumberOfFrames, 1));
+  // Declared sizes are a server's word: refused before anything is sized by them.
+  if (h.frames > kMaxFramesPerInstance)
+    throw InputError(instance_url + ": NumberOfFrames " + std::to_string(h.frames) + ", more than the limit of " +
+                     std::to_string(kMaxFramesPerInstance));
+  if (h.rows > 65535 || h.columns > 65535)
+    throw InputError(instance_url + ": Rows x Columns " + std::to_string(h.rows) + " x " + std::to_string(h.columns) +
+                     " (US values: at most 65535)");
   h.samples_per_pixel = dicom_integer(ds, tag::SamplesPerPixel, 1);
   h.bits_allocated = dicom_integer(ds, tag::BitsAllocated, 0);
   h.bits_stored = dicom_integer(ds, tag::BitsStored, h.bits_allocated);

@@ -1,7 +1,10 @@
 #include "dicom_json.h"
 
+#include <climits>
 #include <cmath>
 #include <cstdio>
+
+#include "screener/json_input.h"
 
 namespace screener::dicomweb {
 
@@ -34,6 +37,10 @@ std::string value_text(const Json& value) {
 }
 
 }  // namespace
+
+Json parse_dicom_json(std::string_view body, const std::string& what) {
+  return parse_json_limited(body, JsonLimits{kMaxDicomJsonBytes, kMaxDicomJsonDepth}, what);
+}
 
 const Json* dicom_values(const Json& dataset, const char* tag) {
   if (!dataset.is_object()) return nullptr;
@@ -86,12 +93,15 @@ std::optional<double> dicom_number(const Json& dataset, const char* tag) {
 
 int dicom_integer(const Json& dataset, const char* tag, int fallback) {
   const auto v = dicom_number(dataset, tag);
-  return v && std::isfinite(*v) ? int(std::lround(*v)) : fallback;
+  return v && std::isfinite(*v) && std::fabs(*v) <= double(INT_MAX) ? int(std::lround(*v)) : fallback;
 }
 
 const Json* dicom_item(const Json& dataset, const char* tag, std::size_t index) {
   const Json* values = dicom_values(dataset, tag);
-  if (values && dataset[tag].value("vr", "SQ") != "SQ") return nullptr;  // a person name is an object too
+  if (values) {  // a person name is an object too
+    const Json& vr = dataset.at(tag).contains("vr") ? dataset.at(tag).at("vr") : Json("SQ");
+    if (!vr.is_string() || vr.get<std::string>() != "SQ") return nullptr;
+  }
   if (!values || index >= values->size() || !(*values)[index].is_object()) return nullptr;
   return &(*values)[index];
 }

@@ -3,7 +3,9 @@
 // objects with "Alphabetic"/"Ideographic"/"Phonetic"; sequences hold datasets.
 #pragma once
 #include <optional>
+#include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "screener/spec.h"
@@ -57,6 +59,15 @@ inline constexpr const char* PixelMeasuresSequence = "00289110";
 inline constexpr const char* SharedFunctionalGroupsSequence = "52009229";
 inline constexpr const char* PerFrameFunctionalGroupsSequence = "52009230";
 }  // namespace tag
+
+// Limits on DICOM JSON from a server (QIDO-RS answers, series metadata): a
+// series of 5000 instances is ~50 MB; each nested sequence is 3 levels deep.
+inline constexpr std::size_t kMaxDicomJsonBytes = std::size_t(256) << 20;
+inline constexpr int kMaxDicomJsonDepth = 64;
+
+// Parses a DICOM JSON body; throws InputError naming `what` when it is over
+// the limits (checked before parsing) or not JSON.
+Json parse_dicom_json(std::string_view body, const std::string& what);
 
 // The "Value" array of an attribute; null when absent or empty.
 const Json* dicom_values(const Json& dataset, const char* tag);

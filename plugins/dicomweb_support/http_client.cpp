@@ -34,6 +34,7 @@ struct HeaderList {
 struct Transfer {
   CURL* curl = nullptr;
   const HttpClient::ChunkHandler* on_chunk = nullptr;  // null: keep the whole body
+  std::size_t max_body = 0;
   HttpResponse response;
   bool head_read = false;
   bool stopped_on_purpose = false;  // an error body long enough to explain itself
@@ -61,6 +62,8 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
       t.stopped_on_purpose = true;
       return 0;
     }
+    if (t.response.body.size() + n > t.max_body)
+      throw InputError("the response body is larger than the limit of " + std::to_string(t.max_body) + " bytes");
     t.response.body.append(data, n);
     return n;
   } catch (...) {
@@ -176,6 +179,7 @@ HttpResponse HttpClient::perform(const Request& request) {
   Transfer transfer;
   transfer.curl = curl;
   transfer.on_chunk = request.on_chunk;
+  transfer.max_body = options_.max_body_bytes;
 
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -2,6 +2,7 @@
 // streamed) and POST, basic auth, timeouts. One client is one connection
 // cache: use it from one thread at a time.
 #pragma once
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -14,6 +15,9 @@ struct HttpOptions {
   double timeout_s = 600;      // the whole request; 0: no limit
   std::string user, password;  // HTTP basic authentication when user is set
   std::string ca_bundle;       // PEM file of trusted CAs for https; empty: the system's
+  // A body kept whole (get, post; not get_streamed's 2xx bodies) larger than
+  // this is refused as it arrives (InputError), before it is held.
+  std::size_t max_body_bytes = std::size_t(256) << 20;
 };
 
 struct HttpResponse {

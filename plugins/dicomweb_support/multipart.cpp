@@ -11,7 +11,6 @@ namespace screener::dicomweb {
 namespace {
 
 constexpr std::string_view kCrlf = "\r\n";
-constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -105,10 +104,23 @@ std::string Part::content_type() const {
   return it == headers.end() ? std::string() : it->second;
 }
 
-MultipartReader::MultipartReader(std::string boundary, PartHandler& handler)
-    : delimiter_(std::string(kCrlf) + "--" + boundary), handler_(handler), pending_(kCrlf) {
+MultipartReader::MultipartReader(std::string boundary, PartHandler& handler, MultipartLimits limits)
+    : handler_(handler), limits_(limits), pending_(kCrlf) {
   // pending_ starts with the CRLF that belongs to a delimiter: the first
   // boundary may open the body without one.
+  if (boundary.empty()) throw InputError("multipart boundary is empty");
+  if (boundary.size() > limits_.max_boundary_bytes)
+    throw InputError("multipart boundary of " + std::to_string(boundary.size()) + " bytes, more than the limit of " +
+                     std::to_string(limits_.max_boundary_bytes));
+  delimiter_ = std::string(kCrlf) + "--" + boundary;
+}
+
+void MultipartReader::hand_on(std::string_view bytes) {
+  part_bytes_ += bytes.size();
+  if (part_bytes_ > limits_.max_part_bytes)
+    throw InputError("multipart part " + std::to_string(parts_) + " is larger than the limit of " +
+                     std::to_string(limits_.max_part_bytes) + " bytes (no boundary where one was due?)");
+  handler_.part_data(bytes);
 }
 
 void MultipartReader::feed(std::string_view bytes) {
@@ -131,9 +143,18 @@ bool MultipartReader::step() {
     case State::preamble: {
       const auto at = pending_.find(delimiter_);
       if (at == std::string::npos) {
-        if (pending_.size() >= delimiter_.size()) pending_.erase(0, pending_.size() - delimiter_.size() + 1);
+        if (pending_.size() >= delimiter_.size()) {
+          preamble_bytes_ += pending_.size() - delimiter_.size() + 1;
+          pending_.erase(0, pending_.size() - delimiter_.size() + 1);
+        }
+        if (preamble_bytes_ > limits_.max_preamble_bytes)
+          throw InputError("malformed multipart body: no boundary in its first " +
+                           std::to_string(limits_.max_preamble_bytes) + " bytes");
         return false;
       }
+      if (preamble_bytes_ + at > limits_.max_preamble_bytes)
+        throw InputError("malformed multipart body: no boundary in its first " +
+                         std::to_string(limits_.max_preamble_bytes) + " bytes");
       pending_.erase(0, at + delimiter_.size());
       state_ = State::after_delimiter;
       return true;
@@ -160,15 +181,17 @@ bool MultipartReader::step() {
         body_start = 2;  // no headers at all
       } else {
         const auto at = pending_.find("\r\n\r\n");
-        if (at == std::string::npos) {
-          if (pending_.size() > kMaxHeaderBytes)
-            throw InputError("malformed multipart body: part headers longer than 64 KiB");
-          return false;
-        }
+        if ((at == std::string::npos ? pending_.size() : at) > limits_.max_header_bytes)
+          throw InputError("malformed multipart body: part headers longer than the limit of " +
+                           std::to_string(limits_.max_header_bytes) + " bytes");
+        if (at == std::string::npos) return false;
         header_end = at;
         body_start = at + 4;
       }
+      if (parts_ >= limits_.max_parts)
+        throw InputError("multipart body with more than the limit of " + std::to_string(limits_.max_parts) + " parts");
       parse_headers(std::string_view(pending_).substr(0, header_end));
+      part_bytes_ = 0;
       pending_.erase(0, body_start);
       state_ = State::body;
       return true;
@@ -179,12 +202,12 @@ bool MultipartReader::step() {
         // What could be the start of a delimiter stays until more arrives.
         const std::size_t keep = delimiter_.size() - 1;
         if (pending_.size() > keep) {
-          handler_.part_data(std::string_view(pending_).substr(0, pending_.size() - keep));
+          hand_on(std::string_view(pending_).substr(0, pending_.size() - keep));
           pending_.erase(0, pending_.size() - keep);
         }
         return false;
       }
-      if (at > 0) handler_.part_data(std::string_view(pending_).substr(0, at));
+      if (at > 0) hand_on(std::string_view(pending_).substr(0, at));
       handler_.end_part();
       pending_.erase(0, at + delimiter_.size());
       state_ = State::after_delimiter;
@@ -219,9 +242,9 @@ void MultipartReader::parse_headers(std::string_view block) {
   handler_.begin_part(headers);
 }
 
-std::vector<Part> parse_multipart(std::string_view body, const std::string& boundary) {
+std::vector<Part> parse_multipart(std::string_view body, const std::string& boundary, MultipartLimits limits) {
   CollectingHandler handler;
-  MultipartReader reader(boundary, handler);
+  MultipartReader reader(boundary, handler, limits);
   reader.feed(body);
   reader.finish();
   return std::move(handler.parts);

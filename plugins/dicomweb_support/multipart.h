@@ -35,12 +35,23 @@ class PartHandler {
   virtual void end_part() = 0;
 };
 
+// What a multipart body from a server may claim; past these it is refused
+// (InputError) as the bytes arrive, before they go anywhere.
+struct MultipartLimits {
+  std::size_t max_boundary_bytes = 256;               // RFC 2046 allows 70
+  std::size_t max_preamble_bytes = std::size_t(1) << 20;  // before the first boundary
+  std::size_t max_header_bytes = std::size_t(64) << 10;   // one part's headers
+  std::size_t max_part_bytes = std::size_t(4) << 30;      // one instance, 4 GiB
+  std::size_t max_parts = 100000;
+};
+
 // Splits a multipart body fed in pieces of any size, holding back only what
 // could be the start of a boundary: a part's bytes go to the handler as they
 // arrive, so a series of any size passes without being held in memory.
 class MultipartReader {
  public:
-  MultipartReader(std::string boundary, PartHandler& handler);
+  // Throws InputError for an empty boundary or one over the limit.
+  MultipartReader(std::string boundary, PartHandler& handler, MultipartLimits limits = {});
   void feed(std::string_view bytes);
   // Throws InputError when the body ended before its closing boundary.
   void finish();
@@ -51,14 +62,18 @@ class MultipartReader {
   bool step();  // false when more input is needed
   void parse_headers(std::string_view block);
 
+  void hand_on(std::string_view bytes);
+
   std::string delimiter_;  // CRLF "--" boundary
   PartHandler& handler_;
+  MultipartLimits limits_;
   State state_ = State::preamble;
   std::string pending_;
   std::size_t parts_ = 0;
+  std::size_t preamble_bytes_ = 0, part_bytes_ = 0;
 };
 
-std::vector<Part> parse_multipart(std::string_view body, const std::string& boundary);
+std::vector<Part> parse_multipart(std::string_view body, const std::string& boundary, MultipartLimits limits = {});
 
 // A boundary that occurs in none of the bodies.
 std::string make_boundary(const std::vector<std::string_view>& bodies);

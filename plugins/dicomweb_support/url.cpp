@@ -38,8 +38,20 @@ bool is_http_url(std::string_view text) {
 }
 
 std::string service_root(std::string_view url) {
+  if (url.size() > kMaxUrlBytes)
+    throw Error("a DICOMweb URL of " + std::to_string(url.size()) + " bytes, more than the limit of " +
+                std::to_string(kMaxUrlBytes) + ": '" + redact_url(url.substr(0, 60)) + "...'");
   if (!is_http_url(url))
     throw Error("'" + redact_url(url) + "' is not a DICOMweb URL (expected http://host:port/path or https://...)");
+  for (unsigned char c : url)
+    if (c <= ' ' || c == 0x7f)
+      throw Error("'" + redact_url(url) + "': a URL may not hold spaces or control characters (percent-encode them)");
+  const auto host_start = url.find("://") + 3;
+  const auto host_end = url.find_first_of("/?#", host_start);
+  const UserInfo info = user_info(url);
+  const auto host_from = info.at == std::string_view::npos ? host_start : info.at + 1;
+  if (url.substr(host_from, host_end == std::string_view::npos ? std::string_view::npos : host_end - host_from).empty())
+    throw Error("'" + redact_url(url) + "' names no host");
   std::string root(url);
   while (!root.empty() && root.back() == '/') root.pop_back();
   return root;

@@ -1,6 +1,7 @@
 // URLs of a DICOMweb service: the root given by the user, query strings for
 // QIDO-RS, and the form in which a URL may appear in messages.
 #pragma once
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,8 +14,12 @@ using Query = std::vector<std::pair<std::string, std::string>>;
 
 bool is_http_url(std::string_view text);
 
+// Longer URLs are refused: servers refuse them too (most at 8 KiB).
+inline constexpr std::size_t kMaxUrlBytes = 8192;
+
 // The service root without trailing slashes, so paths can be appended.
-// Throws Error when it is not an http(s) URL.
+// Throws Error when it is not an http(s) URL, is longer than kMaxUrlBytes,
+// or holds spaces or control characters (they would end up in the request line).
 std::string service_root(std::string_view url);
 
 // `url` without "user:password@": URLs go into messages, logs and the run

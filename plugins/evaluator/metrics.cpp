@@ -346,10 +346,15 @@ struct MetricsAccumulator::Histogram {
   static constexpr int kPageBits = 12;
   static constexpr uint32_t kPageSize = 1u << kPageBits;
   static constexpr uint32_t kPages = 1u << (32 - kBinShift - kPageBits);
+  // PRO mass (sum of 1/|region| over a bin's positive voxels) in fixed point,
+  // units of 2^-64: integer sums do not depend on the order studies arrive
+  // in, so neither does the report under any --threads.
+  using Mass = unsigned __int128;
+  static constexpr double kMassUnit = 0x1p-64;
   struct Page {
     uint64_t negatives[kPageSize] = {};
     uint64_t positives[kPageSize] = {};
-    double pro[kPageSize] = {};
+    Mass pro[kPageSize] = {};
   };
   std::vector<std::unique_ptr<Page>> pages{kPages};
   std::size_t allocated = 0;
@@ -363,10 +368,11 @@ struct MetricsAccumulator::Histogram {
     return *p;
   }
   void negative(uint32_t bin) { ++page(bin).negatives[bin & (kPageSize - 1)]; }
-  void positive(uint32_t bin, double mass) {
+  // One positive voxel of a region of `region_size` voxels.
+  void positive(uint32_t bin, uint64_t region_size) {
     Page& p = page(bin);
     ++p.positives[bin & (kPageSize - 1)];
-    p.pro[bin & (kPageSize - 1)] += mass;
+    p.pro[bin & (kPageSize - 1)] += (Mass(1) << 64) / region_size;
   }
   std::size_t bytes() const { return allocated * sizeof(Page) + kPages * sizeof(void*); }
 };
@@ -441,8 +447,9 @@ StudyNumbers MetricsAccumulator::add_study(const std::string& id, const float* s
     for (int64_t i = 0; i < n; ++i)
       if (!mask[i]) h.negative(score_key(scores[i]) >> kBinShift);
     for (const auto& run : comp.runs) {
-      const double mass = 1.0 / double(comp.region_sizes[run.region]);
-      for (int64_t i = run.start; i < run.start + run.length; ++i) h.positive(score_key(scores[i]) >> kBinShift, mass);
+      const uint64_t region_size = uint64_t(comp.region_sizes[run.region]);
+      for (int64_t i = run.start; i < run.start + run.length; ++i)
+        h.positive(score_key(scores[i]) >> kBinShift, region_size);
     }
     positives_ += uint64_t(comp.positives);
     negatives_ += uint64_t(n - comp.positives);
@@ -479,7 +486,7 @@ MetricsResult MetricsAccumulator::result() const {
         for (uint32_t b = Histogram::kPageSize; b-- > 0;) {
           if (page->negatives[b] == 0 && page->positives[b] == 0) continue;
           curve.level(bin_floor((p << Histogram::kPageBits) | b), double(page->positives[b]),
-                      double(page->negatives[b]), page->pro[b]);
+                      double(page->negatives[b]), double(page->pro[b]) * Histogram::kMassUnit);
         }
       }
     } else {

@@ -159,7 +159,7 @@ int run_pipeline(Json doc, const std::string& label, const std::vector<std::stri
     return report_problems(label, e);
   }
   opt.stop = &g_stop;
-  Progress progress(stderr);
+  Progress progress(stderr, opt.progress_interval_s);
   opt.on_progress = [&](const RunReport& r, const StudyRecord* s, std::size_t total) { progress.update(r, s, total); };
   RunReport report = Runner(pipeline, opt).run();
   progress.close();
@@ -175,6 +175,8 @@ int run_pipeline(Json doc, const std::string& label, const std::vector<std::stri
                  report.shard.c_str());
   else if (report.studies.empty())
     report_no_studies(report, opt);
+  if (report.studies.empty() && report.archive_studies == 0 && !opt.allow_empty)
+    std::fprintf(stderr, "a run with no study to process has failed (exit 1); --allow-empty makes it succeed\n");
   return report.exit_code();
 }
 
@@ -186,6 +188,10 @@ void add_run_options(CLI::App* cmd, RunOptions& opt) {
   cmd->add_option("--max-patches-in-flight", opt.max_items_per_study,
                   "Items (patches) of one study in flight after an expanding stage")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--progress-interval", opt.progress_interval_s,
+                  "Seconds between the lines about studies in flight when stderr is not a terminal (0: none)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
 }
 
@@ -230,6 +236,8 @@ int main(int argc, char** argv) {
                   "Process part I of N of the archive (0-based, split by study); default: the Slurm array task "
                   "(SLURM_ARRAY_TASK_ID/_MIN/_COUNT), else all");
   run->add_flag("--retry-failed", opt.retry_failed, "Run again the studies an earlier run recorded as failed");
+  run->add_flag("--allow-empty", opt.allow_empty,
+                "Exit 0 when no study is found (every candidate skipped as unusable, or none at all)");
 
   auto* train = app.add_subcommand("train", "Train a model: run a training configuration (a pipeline ending in a trainer)");
   std::string train_what, train_config;
@@ -264,7 +272,13 @@ int main(int argc, char** argv) {
   merge->add_option("dirs", merge_dirs, "Output directories")->required();
   merge->add_option("--output,-o", merge_output, "Write the report here (default: standard output)");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; a usage error is a setup error, exit 2
+    // as documented (CLI11's own codes are 100 and up).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
 

@@ -1,10 +1,13 @@
 #include "pipeline.h"
 
 #include "manifest.h"
+#include "screener/json_input.h"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
+#include <functional>
 #include <map>
-#include <regex>
 #include <sstream>
 
 namespace screener::runtime {
@@ -18,6 +21,18 @@ std::string join_problems(const std::vector<Problem>& problems) {
 }
 
 std::string stage_path(std::size_t i) { return "stages[" + std::to_string(i) + "]"; }
+
+// A letter, then letters, digits, '_' or '-' (a loop: std::regex recurses per
+// character and a long enough id would overflow the stack).
+bool is_identifier(const std::string& id) {
+  if (id.empty() || id.size() > kMaxStageIdBytes || !std::isalpha(static_cast<unsigned char>(id[0]))) return false;
+  for (unsigned char c : id)
+    if (!std::isalnum(c) && c != '_' && c != '-') return false;
+  return true;
+}
+
+const JsonLimits kPipelineLimits{kMaxPipelineBytes, kMaxPipelineDepth};
+const JsonLimits kSetValueLimits{kMaxSetValueBytes, kMaxPipelineDepth};
 
 bool compatible(const std::string& from, const std::string& to) {
   return from == to || from == payload_type::any || to == payload_type::any;
@@ -47,7 +62,7 @@ class Validator {
       if (key != "name" && key != "description" && key != "stages" && key != "edges" && key != "$schema")
         add(key, "unknown key (expected name, description, stages, edges)");
     if (doc_.contains("name") && !doc_["name"].is_string()) add("name", "expected a string");
-    pipeline_.name = doc_.value("name", std::string("pipeline"));
+    pipeline_.name = doc_.contains("name") && doc_["name"].is_string() ? doc_["name"].get<std::string>() : "pipeline";
     stages();
     edges();
     if (!problems_.empty()) throw PipelineError(problems_);
@@ -64,10 +79,13 @@ class Validator {
   void stages() {
     const Json* stages = doc_.contains("stages") ? &doc_["stages"] : nullptr;
     if (!stages || !stages->is_array() || stages->empty()) {
-      add("stages", "expected a non-empty array of stages");
+      add("stages", !stages             ? std::string("missing: expected a non-empty array of stages")
+                    : stages->is_array() ? std::string("expected a non-empty array of stages (it is empty)")
+                                         : "expected a non-empty array of stages, got " +
+                                               std::string(stages->type_name()));
+      broken_ = true;  // edges naming stages are not judged against none
       return;
     }
-    static const std::regex id_pattern("[A-Za-z][A-Za-z0-9_-]*");
     for (std::size_t i = 0; i < stages->size(); ++i) {
       const Json& s = (*stages)[i];
       const std::string path = stage_path(i);
@@ -79,8 +97,9 @@ class Validator {
         if (key != "id" && key != "plugin" && key != "params" && key != "description")
           add(path + "." + key, "unknown key (expected id, plugin, params, description)");
       bool ok = true;
-      if (!s.contains("id") || !s["id"].is_string() || !std::regex_match(s["id"].get<std::string>(), id_pattern)) {
-        add(path + ".id", "expected an identifier (letter, then letters, digits, '_' or '-')");
+      if (!s.contains("id") || !s["id"].is_string() || !is_identifier(s["id"].get<std::string>())) {
+        add(path + ".id", "expected an identifier (letter, then letters, digits, '_' or '-'; at most " +
+                              std::to_string(kMaxStageIdBytes) + " characters)");
         ok = false;
       } else if (ids_.count(s["id"].get<std::string>())) {
         add(path + ".id", "duplicate stage id '" + s["id"].get<std::string>() + "' (also " +
@@ -208,31 +227,38 @@ class Validator {
               pipeline_.stages[found[0]].id + "'); a pipeline has exactly one");
   }
 
+  // Iterative depth-first search: a long chain of stages must not be a deep recursion.
   void cycles() {
     const std::size_t n = pipeline_.stages.size();
     std::vector<std::vector<std::size_t>> next(n);
     for (const auto& e : pipeline_.edges) next[e.from_stage].push_back(e.to_stage);
     std::vector<int> state(n, 0);  // 0 new, 1 on the stack, 2 done
-    std::vector<std::size_t> stack;
-    std::function<bool(std::size_t)> visit = [&](std::size_t s) {
-      state[s] = 1;
-      stack.push_back(s);
-      for (auto t : next[s]) {
+    std::vector<std::pair<std::size_t, std::size_t>> stack;  // stage, next successor to look at
+    for (std::size_t root = 0; root < n; ++root) {
+      if (state[root] != 0) continue;
+      stack.push_back({root, 0});
+      state[root] = 1;
+      while (!stack.empty()) {
+        auto& [s, k] = stack.back();
+        if (k == next[s].size()) {
+          state[s] = 2;
+          stack.pop_back();
+          continue;
+        }
+        const std::size_t t = next[s][k++];
         if (state[t] == 1) {
           std::string loop;
-          for (auto it = std::find(stack.begin(), stack.end(), t); it != stack.end(); ++it)
-            loop += pipeline_.stages[*it].id + " -> ";
+          auto it = std::find_if(stack.begin(), stack.end(), [&](const auto& f) { return f.first == t; });
+          for (; it != stack.end(); ++it) loop += pipeline_.stages[it->first].id + " -> ";
           add("edges", "cycle: " + loop + pipeline_.stages[t].id);
-          return true;
+          return;
         }
-        if (state[t] == 0 && visit(t)) return true;
+        if (state[t] == 0) {
+          state[t] = 1;
+          stack.push_back({t, 0});
+        }
       }
-      stack.pop_back();
-      state[s] = 2;
-      return false;
-    };
-    for (std::size_t s = 0; s < n; ++s)
-      if (state[s] == 0 && visit(s)) return;
+    }
   }
 
   const Json& doc_;
@@ -263,13 +289,24 @@ PipelineError::PipelineError(std::vector<Problem> problems)
     : Error(join_problems(problems)), problems_(std::move(problems)) {}
 
 Json read_pipeline_file(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw Error("cannot open pipeline '" + file.string() + "'");
-  try {
-    return Json::parse(in);
-  } catch (const Json::parse_error& e) {
-    throw Error("pipeline '" + file.string() + "' is not valid JSON: " + e.what());
-  }
+  const std::string what = "pipeline '" + file.string() + "'";
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) throw Error(what + " is a directory, not a JSON file");
+  const auto size = std::filesystem::file_size(file, ec);
+  if (!ec && size > kMaxPipelineBytes)
+    throw Error(what + ": " + std::to_string(size) + " bytes, more than the limit of " +
+                std::to_string(kMaxPipelineBytes));
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error("cannot open " + what);
+  // Read at most one byte past the limit: a file that grows meanwhile is still refused.
+  std::string text(kMaxPipelineBytes + 1, '\0');
+  in.read(text.data(), std::streamsize(text.size()));
+  text.resize(std::size_t(in.gcount()));
+  return parse_json_limited(text, kPipelineLimits, what);
+}
+
+Json parse_pipeline_text(std::string_view text, const std::string& what) {
+  return parse_json_limited(text, kPipelineLimits, what);
 }
 
 void apply_overrides(Json& doc, const std::vector<std::string>& sets) {
@@ -282,17 +319,42 @@ void apply_overrides(Json& doc, const std::vector<std::string>& sets) {
       problems.push_back({path, "expected stage.param=value"});
       continue;
     }
+    if (s.size() > kMaxSetValueBytes) {
+      problems.push_back({"--set " + s.substr(0, 40) + "...", std::to_string(s.size()) +
+                                                                  " bytes, more than the limit of " +
+                                                                  std::to_string(kMaxSetValueBytes)});
+      continue;
+    }
     const std::string stage = s.substr(0, dot), key = s.substr(dot + 1, eq - dot - 1), text = s.substr(eq + 1);
+    if (json_nesting_depth(text, kMaxPipelineDepth) > kMaxPipelineDepth) {
+      problems.push_back({path.substr(0, 80), "the value nests arrays/objects more than " +
+                                                  std::to_string(kMaxPipelineDepth) + " deep (the limit)"});
+      continue;
+    }
     Json value = Json::parse(text, nullptr, false);
-    if (value.is_discarded()) value = text;
+    if (value.is_discarded()) {
+      value = text;
+      try {
+        (void)value.dump();  // JSON strings are UTF-8: the pipeline's fingerprint and messages dump them
+      } catch (const Json::type_error&) {
+        problems.push_back({path.substr(0, 80), "the value is not valid UTF-8"});
+        continue;
+      }
+    }
     bool found = false;
     if (doc.is_object() && doc.contains("stages") && doc["stages"].is_array())
-      for (auto& st : doc["stages"])
-        if (st.is_object() && st.value("id", std::string()) == stage) {
-          if (!st.contains("params")) st["params"] = Json::object();
-          st["params"][key] = value;
-          found = true;
+      for (std::size_t k = 0; k < doc["stages"].size(); ++k) {
+        Json& st = doc["stages"][k];
+        if (!st.is_object() || !st.contains("id") || !st["id"].is_string() || st["id"].get<std::string>() != stage)
+          continue;
+        found = true;
+        if (!st.contains("params")) st["params"] = Json::object();
+        if (!st["params"].is_object()) {
+          problems.push_back({stage_path(k) + ".params", "expected an object (" + path + ")"});
+          continue;
         }
+        st["params"][key] = value;
+      }
     if (!found) problems.push_back({path, "no stage with id '" + stage + "'"});
   }
   if (!problems.empty()) throw PipelineError(problems);

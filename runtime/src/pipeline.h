@@ -3,6 +3,7 @@
 #pragma once
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plugin_registry.h"
@@ -47,10 +48,22 @@ class PipelineError : public Error {
 // runs with the same fingerprint compute the same thing.
 std::string pipeline_fingerprint(const Pipeline& pipeline);
 
-// Parses a file; a syntax error names the file, line and column.
-Json read_pipeline_file(const std::filesystem::path& file);
+// Limits on pipeline documents (README "Limits"): a real pipeline is a few KB.
+inline constexpr std::size_t kMaxPipelineBytes = std::size_t(1) << 20;  // 1 MiB
+inline constexpr int kMaxPipelineDepth = 64;                             // nested arrays/objects
+inline constexpr std::size_t kMaxSetValueBytes = std::size_t(64) << 10;  // one --set, 64 KiB
+inline constexpr std::size_t kMaxStageIdBytes = 128;
 
-// Applies `--set stage.param=value` overrides (value parsed as JSON, else a string).
+// Parses a file; a syntax error names the file, line and column. Throws
+// Error for a file over kMaxPipelineBytes or nested deeper than
+// kMaxPipelineDepth, before parsing.
+Json read_pipeline_file(const std::filesystem::path& file);
+// The same for a document in memory, named `what` in messages.
+Json parse_pipeline_text(std::string_view text, const std::string& what);
+
+// Applies `--set stage.param=value` overrides (value parsed as JSON, else a
+// string); one over kMaxSetValueBytes or nested deeper than kMaxPipelineDepth
+// is a problem.
 void apply_overrides(Json& doc, const std::vector<std::string>& sets);
 
 // Throws PipelineError listing every problem found.

@@ -140,6 +140,22 @@ void PluginRegistry::scan_for(const std::vector<fs::path>& dirs, const std::vect
   }
 }
 
+void PluginRegistry::add_in_process(const ScreenerPluginInfo& info) {
+  if (!info.name || !*info.name || !info.factory) throw Error("in-process plugin: descriptor has no name or factory");
+  Plugin p;
+  p.file = "(in process)";
+  p.name = info.name;
+  p.version = info.version ? info.version : "";
+  p.description = info.description ? info.description : "";
+  p.abi_major = info.abi_major;
+  p.abi_minor = info.abi_minor;
+  p.compiler_identity = info.compiler_identity ? info.compiler_identity : "";
+  p.factory = info.factory;
+  p.factory->setup(p.spec);
+  if (find(p.name)) throw Error("in-process plugin '" + p.name + "' is already registered");
+  plugins_.push_back(std::move(p));
+}
+
 const Plugin* PluginRegistry::find(const std::string& name) const {
   for (const auto& p : plugins_)
     if (p.name == name) return &p;

@@ -48,6 +48,10 @@ class PluginRegistry {
   // then never pays for LibTorch's start-up.
   void scan_for(const std::vector<std::filesystem::path>& dirs, const std::vector<std::string>& names);
 
+  // A plugin compiled into the calling program (fuzz targets, tests): what
+  // load_plugin() checks of a library's descriptor, without a library.
+  void add_in_process(const ScreenerPluginInfo& info);
+
   const Plugin* find(const std::string& name) const;
   const std::vector<Plugin>& plugins() const { return plugins_; }
   const std::vector<RefusedPlugin>& refused() const { return refused_; }

@@ -1,5 +1,7 @@
 #include "run_report.h"
 
+#include <algorithm>
+
 namespace screener::runtime {
 
 Json StudyRecord::to_json() const {
@@ -9,7 +11,24 @@ Json StudyRecord::to_json() const {
   Json j = {{"id", id}, {"source", source}, {"status", status}, {"timings", t}, {"outputs", outputs},
             {"warnings", warnings}, {"admitted", admitted}, {"finished", finished}};
   if (!error.empty()) j["error"] = {{"stage", failed_stage}, {"message", error}};
+  if (!items.empty()) {
+    Json by_stage = Json::object();
+    for (const auto& i : items) by_stage[i.stage] = {{"done", i.done}, {"total", i.total}};
+    j["items"] = by_stage;
+  }
   return j;
+}
+
+double StudyProgress::fraction() const {
+  double f = items.empty() ? 0.0 : 1.0;
+  for (const auto& i : items) f = std::min(f, i.total > 0 ? double(i.done) / double(i.total) : 0.0);
+  return f;
+}
+
+double StudyProgress::eta_seconds() const {
+  const double f = fraction();
+  if (f <= 0) return -1;
+  return seconds_in_items * (1 - f) / f;
 }
 
 int RunReport::count(const std::string& status) const {
@@ -23,7 +42,7 @@ int RunReport::exit_code() const {
   if (!finish_errors.empty()) return 1;
   // An array task whose share of a small archive is empty has nothing to do:
   // that is success, or a job array over a few studies would fail.
-  if (studies.empty()) return archive_studies > 0 ? 0 : 1;
+  if (studies.empty()) return archive_studies > 0 || allow_empty ? 0 : 1;
   return count("done") + count("skipped") == static_cast<int>(studies.size()) ? 0 : 1;
 }
 

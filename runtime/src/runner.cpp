@@ -118,6 +118,11 @@ class Runner::Impl {
     mutable std::mutex mu;
     mutable StudyRecord record;
     mutable std::atomic<bool> failed{false}, released{false};
+    // Items through each stage (index: stage), under `mu`; items_began is
+    // the run's clock when the first item was counted.
+    mutable std::vector<StageItems> items;
+    mutable double items_began = -1;
+    mutable std::atomic<int> whole_study_stage{-1};  // the last stage given the whole study
     ~StudyContext() override { run->finish(*this); }
   };
 
@@ -160,6 +165,8 @@ class Runner::Impl {
   void fill(std::size_t s, uint64_t id);
   void return_credit(std::size_t s, uint64_t id);
   void account(const StudyContext& ctx, std::size_t s, Clock::time_point t0, double share = 1.0);
+  void count_item(const StudyContext& ctx, std::size_t s, const Packet& item);
+  std::vector<StudyProgress> active_studies();
   void fail(const StudyContext& ctx, std::size_t s, const std::string& message);
   void release(const StudyContext& ctx);
   void finish(StudyContext& ctx);
@@ -182,6 +189,8 @@ class Runner::Impl {
   std::atomic<int> in_flight_{0}, peak_studies_{0}, peak_items_{0};
   std::mutex report_mu_;
   RunReport report_;
+  std::mutex active_mu_;
+  std::map<uint64_t, const StudyContext*> active_;  // admitted, not yet finished
   std::vector<double> busy_;
   std::mutex monitor_mu_;
   std::condition_variable monitor_cv_;
@@ -498,7 +507,13 @@ void Runner::Impl::load(std::size_t entry) {
   study->record.id = study->id;
   study->record.source = study->source;
   study->record.admitted = elapsed();
+  study->items.resize(stages_.size());
+  {
+    std::lock_guard lock(active_mu_);
+    active_[study->serial] = study.get();
+  }
   update_peak(peak_studies_, ++in_flight_);
+  study->whole_study_stage = int(source_index_);
   const auto t0 = Clock::now();
   try {
     PacketEmitter out(*this, source_index_, Packet{study, nullptr, -1, 1, nullptr});
@@ -516,12 +531,14 @@ void Runner::Impl::invoke(std::size_t s, Bundle bundle) {
   const std::shared_ptr<const Study> keep = bundle.at(0).study;
   const auto& ctx = context(bundle[0]);
   if (ctx.failed || stopping_) return;
+  if (bundle[0].index < 0) ctx.whole_study_stage = int(s);
   const auto t0 = Clock::now();
   try {
     Packet parent = bundle[0];
     Inputs in(spec(s).inputs(), std::move(bundle));
-    PacketEmitter out(*this, s, std::move(parent));
+    PacketEmitter out(*this, s, parent);
     stages_[s]->process(in, out);
+    count_item(ctx, s, parent);
   } catch (const std::exception& e) {
     fail(ctx, s, e.what());
   } catch (...) {
@@ -584,6 +601,7 @@ void Runner::Impl::invoke_batch(std::size_t s, std::vector<Bundle> batch) {
   }
   if (ok) {
     for (auto& e : emitters) e.commit();
+    for (const auto& b : live) count_item(context(b[0]), s, b[0]);
     for (const auto& study : keep) account(static_cast<const StudyContext&>(*study), s, t0, 1.0 / double(live.size()));
     return;
   }
@@ -619,6 +637,7 @@ void Runner::Impl::fill(std::size_t s, uint64_t id) {
       break;
     }
     account(ctx, s, t0);
+    count_item(ctx, s, Packet{nullptr, nullptr, pending->next, pending->total, nullptr});
     auto ticket = std::make_shared<ItemTicket>(this, s, id);
     update_peak(peak_items_, int(++pending->outstanding));
     Packet item{pending->parent.study, std::move(payload), pending->next++, pending->total, std::move(ticket)};
@@ -646,6 +665,37 @@ void Runner::Impl::account(const StudyContext& ctx, std::size_t s, Clock::time_p
   }
   std::lock_guard lock(report_mu_);
   busy_[s] += (b - a) * share;
+}
+
+// Only items (index >= 0) count: a whole-study payload is not progress within a study.
+void Runner::Impl::count_item(const StudyContext& ctx, std::size_t s, const Packet& item) {
+  if (item.index < 0) return;
+  std::lock_guard lock(ctx.mu);
+  auto& c = ctx.items[s];
+  c.total = std::max(c.total, item.count);
+  ++c.done;
+  if (ctx.items_began < 0) ctx.items_began = elapsed();
+}
+
+std::vector<StudyProgress> Runner::Impl::active_studies() {
+  std::vector<StudyProgress> out;
+  const double now = elapsed();
+  std::lock_guard lock(active_mu_);
+  for (const auto& [serial, ctx] : active_) {
+    StudyProgress p;
+    p.id = ctx->id;
+    if (const int s = ctx->whole_study_stage; s >= 0) p.stage = stage_id(std::size_t(s));
+    std::lock_guard study_lock(ctx->mu);
+    p.seconds = now - ctx->record.admitted;
+    p.seconds_in_items = ctx->items_began < 0 ? 0 : now - ctx->items_began;
+    for (std::size_t s = 0; s < ctx->items.size(); ++s)
+      if (ctx->items[s].total > 0) {
+        p.items.push_back(ctx->items[s]);
+        p.items.back().stage = stage_id(s);
+      }
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 void Runner::Impl::fail(const StudyContext& ctx, std::size_t s, const std::string& message) {
@@ -676,11 +726,20 @@ void Runner::Impl::release(const StudyContext& ctx) {
 }
 
 void Runner::Impl::finish(StudyContext& ctx) {
+  {
+    std::lock_guard lock(active_mu_);
+    active_.erase(ctx.serial);
+  }
   release(ctx);
   StudyRecord record;
   {
     std::lock_guard lock(ctx.mu);
     record = std::move(ctx.record);
+    for (std::size_t s = 0; s < ctx.items.size(); ++s)
+      if (ctx.items[s].total > 0) {
+        record.items.push_back(ctx.items[s]);
+        record.items.back().stage = stage_id(s);
+      }
   }
   if (ctx.failed) record.status = "failed";
   else if (stopping_) record.status = "abandoned";
@@ -718,7 +777,9 @@ void Runner::Impl::monitor() {
     if (opt_.stop && *opt_.stop && !stopping_.exchange(true))
       spdlog::warn("stop requested: abandoning the studies in progress");
     if (opt_.on_progress) {
+      auto active = active_studies();
       std::lock_guard lock(report_mu_);
+      report_.active = std::move(active);
       opt_.on_progress(report_, nullptr, total_);
     }
   }
@@ -727,21 +788,36 @@ void Runner::Impl::monitor() {
 RunReport Runner::Impl::run() {
   if (opt_.max_studies_in_flight < 1 || opt_.max_items_per_study < 1)
     throw Error("--max-in-flight and --max-patches-in-flight must be at least 1");
+  // Stages may open files in the output directory as they are constructed (a
+  // trainer's loss log), so it is made first; but a run that cannot start
+  // (bad --input, a stage refusing its parameters) leaves nothing behind.
+  fs::path made;  // the outermost directory this run creates, if any
+  for (fs::path p = opt_.output_dir; !p.empty() && p != p.root_path(); p = p.parent_path()) {
+    std::error_code ec;
+    if (fs::exists(p, ec) || ec) break;
+    made = p;
+  }
   std::error_code ec;
   fs::create_directories(opt_.output_dir, ec);
   if (ec) throw Error("cannot create output directory '" + opt_.output_dir.string() + "': " + ec.message());
-  clean_stale_temp_files();
   std::optional<tbb::global_control> threads;
   if (opt_.threads > 0) threads.emplace(tbb::global_control::max_allowed_parallelism, std::size_t(opt_.threads));
-
-  construct_stages();
-  discover();
+  try {
+    construct_stages();
+    discover();
+  } catch (...) {
+    stages_.clear();  // closes what they opened in it
+    if (!made.empty()) fs::remove_all(made, ec);
+    throw;
+  }
+  clean_stale_temp_files();
   if (opt_.use_manifest) {
     skip_finished();
     manifest_ = std::make_unique<ManifestWriter>(opt_.output_dir / ("manifest" + opt_.shard.suffix() + ".jsonl"));
   } else {
     total_ = entries_.size();
   }
+  report_.allow_empty = opt_.allow_empty;
   report_.pipeline = pipeline_.name;
   report_.shard = std::to_string(opt_.shard.index) + "/" + std::to_string(opt_.shard.count);
   report_.archive_studies = int(discovered_.size());
@@ -778,6 +854,7 @@ RunReport Runner::Impl::run() {
   for (std::size_t i = 0; i < discovered_.size(); ++i) order[discovered_[i]] = i;
   std::sort(report_.studies.begin(), report_.studies.end(),
             [&](const StudyRecord& a, const StudyRecord& b) { return order[a.id] < order[b.id]; });
+  report_.active.clear();
   report_.wall_seconds = elapsed();
   report_.interrupted = stopping_;
   report_.peak_studies_in_flight = peak_studies_;

@@ -40,7 +40,13 @@ struct RunOptions {
   const std::atomic<bool>* stop = nullptr;
   // Called from worker threads as studies finish, and periodically (study ==
   // nullptr); `total` counts the studies skipped as already done too.
+  // The periodic calls carry the studies in flight with their items in
+  // so_far.active.
   std::function<void(const RunReport& so_far, const StudyRecord* finished, std::size_t total)> on_progress;
+  // A run that finds no study to process exits 0 instead of 1 (--allow-empty).
+  bool allow_empty = false;
+  // For the caller's progress display (screener run --progress-interval).
+  double progress_interval_s = 30;
 };
 
 class Runner {

@@ -134,3 +134,22 @@ TEST(SeriesMetadata, AttributesAreThoseTheLocalReaderGives) {
   }
   EXPECT_EQ(uids, (std::set<std::string>{"1.2.3.4.0", "1.2.3.4.1"}));
 }
+
+TEST(SeriesMetadata, AbsurdDeclaredSizesAreRefusedBeforeAnythingIsSized) {
+  Json ds = ct_instance(1);
+  ds["00280008"] = {{"vr", "IS"}, {"Value", {2000000000}}};
+  try {
+    header_from_metadata(ds, "http://pacs/instances/9");
+    FAIL() << "accepted";
+  } catch (const screener::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("http://pacs/instances/9: NumberOfFrames 2000000000, more than the limit"),
+              std::string::npos)
+        << e.what();
+  }
+  ds = ct_instance(1);
+  ds["00280010"] = {{"vr", "US"}, {"Value", {70000}}};
+  EXPECT_THROW(header_from_metadata(ds, "u"), screener::InputError);
+  ds = ct_instance(1);
+  ds["00280008"] = {{"vr", "IS"}, {"Value", {kMaxFramesPerInstance}}};
+  EXPECT_NO_THROW(header_from_metadata(ds, "u"));
+}

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "dicom_json.h"
+#include "screener/error.h"
 
 using namespace screener::dicomweb;
 using screener::Json;
@@ -60,4 +61,31 @@ TEST(DicomJson, SequenceItems) {
   EXPECT_EQ(dicom_numbers(*position, tag::ImagePositionPatient), (std::vector<double>{0, 0, 2.5}));
   EXPECT_EQ(dicom_item(kDataset, tag::PerFrameFunctionalGroupsSequence, 1), nullptr);
   EXPECT_EQ(dicom_item(kDataset, tag::PatientName), nullptr);
+}
+
+TEST(DicomJson, HostileBodiesAreRefusedBeforeParsing) {
+  const std::string deep = "[" + std::string(100000, '{') ;
+  try {
+    parse_dicom_json(deep, "WADO-RS metadata GET http://pacs/x");
+    FAIL() << "accepted";
+  } catch (const screener::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("WADO-RS metadata GET http://pacs/x: arrays/objects nested more than 64"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(parse_dicom_json("[{\"00100010\": ", "x"), screener::InputError);  // cut short
+  EXPECT_TRUE(parse_dicom_json("[{\"00100010\": {\"vr\": \"PN\"}}]", "x").is_array());
+}
+
+TEST(DicomJson, ValuesOfTheWrongTypeAreAbsentNotExceptions) {
+  const Json ds = Json::parse(R"({
+    "00081199": {"vr": 5, "Value": [{}]},
+    "00280008": {"vr": "IS", "Value": [1e300]},
+    "00280010": {"vr": "US", "Value": ["-1e999"]},
+    "00100010": {"vr": "PN", "Value": [{"Alphabetic": 7}]}
+  })");
+  EXPECT_EQ(dicom_item(ds, "00081199"), nullptr);
+  EXPECT_EQ(dicom_integer(ds, "00280008", -1), -1);  // out of int's range: the fallback
+  EXPECT_EQ(dicom_integer(ds, "00280010", -2), -2);
+  EXPECT_EQ(dicom_string(ds, "00100010"), "");
 }

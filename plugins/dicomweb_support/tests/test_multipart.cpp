@@ -115,3 +115,39 @@ TEST(Multipart, TruncatedOrMalformedBodiesAreErrors) {
   EXPECT_THROW(parse_multipart("--bXY\r\n\r\nx\r\n--b--", "b"), screener::InputError);
   EXPECT_TRUE(parse_multipart("--b--\r\n", "b").empty());
 }
+
+// Sizes a hostile server could send, refused as the bytes arrive.
+TEST(Multipart, LimitsAreEnforcedAsTheBytesArrive) {
+  Recorder sink;
+  MultipartLimits small;
+  small.max_preamble_bytes = 1000;
+  small.max_header_bytes = 100;
+  small.max_part_bytes = 5000;
+  small.max_parts = 3;
+  auto refused = [&](const std::string& body, const std::string& words, std::size_t chunk) {
+    Recorder r;
+    MultipartReader reader("b", r, small);
+    try {
+      for (std::size_t i = 0; i < body.size(); i += chunk) reader.feed(std::string_view(body).substr(i, chunk));
+      reader.finish();
+    } catch (const screener::InputError& e) {
+      return std::string(e.what()).find(words) != std::string::npos ? ::testing::AssertionSuccess()
+                                                                      : ::testing::AssertionFailure() << e.what();
+    }
+    return ::testing::AssertionFailure() << "accepted";
+  };
+  for (std::size_t chunk : {std::size_t(1), std::size_t(7), std::size_t(1 << 20)}) {
+    // No closing boundary: one endless part.
+    EXPECT_TRUE(refused("--b\r\n\r\n" + std::string(6000, 'x'), "larger than the limit of 5000 bytes", chunk));
+    EXPECT_TRUE(refused(std::string(2000, 'p') + "\r\n--b\r\n\r\nx\r\n--b--", "no boundary in its first 1000", chunk));
+    EXPECT_TRUE(refused("--b\r\nX-A: " + std::string(200, 'h') + "\r\n\r\nx\r\n--b--", "headers longer", chunk));
+    std::string many;
+    for (int i = 0; i < 4; ++i) many += "--b\r\n\r\nx\r\n";
+    EXPECT_TRUE(refused(many + "--b--", "more than the limit of 3 parts", chunk));
+    // Just under every limit: accepted.
+    EXPECT_FALSE(refused("--b\r\n\r\n" + std::string(5000, 'x') + "\r\n--b--", "", chunk));
+  }
+  EXPECT_THROW(MultipartReader(std::string(300, 'b'), sink), screener::InputError);
+  EXPECT_THROW(MultipartReader("", sink), screener::InputError);
+  EXPECT_THROW(parse_multipart("--b\r\n\r\n" + std::string(100, 'x'), "b"), screener::InputError);  // never closed
+}

@@ -69,3 +69,21 @@ TEST(Url, CredentialsComeFromParametersThenTheUrlThenTheEnvironment) {
   EXPECT_EQ(c.user, "");
   EXPECT_EQ(c.password, "");
 }
+
+TEST(Url, AbsurdUrlsAreRefusedWithTheLimit) {
+  const std::string long_url = "http://pacs/" + std::string(kMaxUrlBytes, 'a');
+  try {
+    service_root(long_url);
+    FAIL() << "accepted";
+  } catch (const screener::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("more than the limit of 8192"), std::string::npos) << e.what();
+    EXPECT_LT(std::string(e.what()).size(), 300u) << "the message does not repeat the URL";
+  }
+  EXPECT_THROW(service_root("http://pacs/dicom web"), screener::Error);
+  EXPECT_THROW(service_root("http://pacs/x\r\nHost: evil"), screener::Error);
+  EXPECT_THROW(service_root(std::string("http://pacs/\0x", 14)), screener::Error);
+  EXPECT_THROW(service_root("http://"), screener::Error);
+  EXPECT_THROW(service_root("http://user:pw@/x"), screener::Error);
+  EXPECT_EQ(service_root("http://pacs:8042/dicom-web/"), "http://pacs:8042/dicom-web");
+  EXPECT_EQ(service_root("https://u:p@pacs"), "https://u:p@pacs");
+}
