@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <cstring>
 #include <sstream>
-#include <mutex>
 
 #include "screener/error.h"
 
