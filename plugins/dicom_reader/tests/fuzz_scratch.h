@@ -2,12 +2,12 @@
 // each input is written to disk first. Made for one input and removed after
 // it: libFuzzer leaves through _Exit, which runs no exit handler.
 #pragma once
-#include <unistd.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "../../../tests/support/temp_dir.h"
 
 namespace dicom_fuzz {
 
@@ -15,24 +15,8 @@ namespace dicom_fuzz {
 // max_voxels lowered to this, as a site with small machines would.
 inline constexpr int64_t kMaxVoxels = int64_t(1) << 22;
 
-class ScratchDir {
- public:
-  ScratchDir()
-      : path_(std::filesystem::temp_directory_path() / ("screener_fuzz_dicom_" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+// Removed after each input; unique per process and object.
+using ScratchDir = screener::test::TempDir;
 
 inline void write_bytes(const std::filesystem::path& file, const uint8_t* data, std::size_t size) {
   std::ofstream(file, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data), std::streamsize(size));
