@@ -52,7 +52,9 @@ class CeVaeStage final : public Stage {
     }
     model_->to(device_.device);
     ctx.log("ceVAE (widths " + Json(shape_.widths).dump() + ", latent " + std::to_string(shape_.latent) + ", patches " +
-            Json(shape_.roi).dump() + ", score " + ctx.params.get<std::string>("score") + ") on " + device_name(device_.device));
+            Json(shape_.roi).dump() + ", score " + ctx.params.get<std::string>("score") + ", " +
+            std::to_string(model_->flops_per_patch() / 1e9).substr(0, 5) + " GFLOP per patch and pass) on " +
+            device_name(device_.device));
   }
 
   void process(const Inputs& in, Emitter& out) override { process_batch({&in}, {&out}); }
