@@ -30,6 +30,9 @@ b = json.load(open(f"{sys.argv[1]}/eval_baseline/eval.json"))["metrics"]
 keys = ("voxel_auroc", "auroc_at_max_fpr", "aupro", "average_precision")
 print("cevae   ", {k: m[k] for k in keys})
 print("baseline", {k: b[k] for k in keys})
-FLOORS
+# models/README.md records 0.972, 0.905, 0.897 on this study (baseline 0.875, 0.584, 0.676).
+assert m["voxel_auroc"] > 0.95 and m["auroc_at_max_fpr"] > 0.85 and m["aupro"] > 0.85, "below the recorded scores"
+assert m["auroc_at_max_fpr"] > b["auroc_at_max_fpr"] and m["aupro"] > b["aupro"], "the ceVAE should beat the baseline"
+assert m["average_precision"] > b["average_precision"]
 PY
 echo "bundled ceVAE: ok"
