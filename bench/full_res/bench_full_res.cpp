@@ -138,7 +138,7 @@ const auto threads = limit_threads();
 void BM_Phantom(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(phantom::make_phantom(study_options()).hu.data());
 }
-BENCHMARK(BM_Phantom)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Phantom)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
 
 void BM_ForegroundCrop(benchmark::State& state) {
   const auto volume = study_volume();
@@ -146,7 +146,7 @@ void BM_ForegroundCrop(benchmark::State& state) {
   for (auto _ : state)
     benchmark::DoNotOptimize(foreground_crop::crop_to_foreground(*volume, options, "crop", "bench").body_mask.get());
 }
-BENCHMARK(BM_ForegroundCrop)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ForegroundCrop)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
 
 void BM_Aggregate(benchmark::State& state) {
   const Scores& s = scores();
@@ -154,7 +154,7 @@ void BM_Aggregate(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(aggregate(s, original).data());
   state.counters["patches"] = double(s.patches.size());
 }
-BENCHMARK(BM_Aggregate)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Aggregate)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
 
 void BM_MaskMap(benchmark::State& state) {
   const Geometry original = study_volume()->geometry;
@@ -166,7 +166,7 @@ void BM_MaskMap(benchmark::State& state) {
   const Volume& mask = *crop().body_mask;
   for (auto _ : state) benchmark::DoNotOptimize(mask_map::mask_outside(*map, mask).raw());
 }
-BENCHMARK(BM_MaskMap)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MaskMap)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
 
 }  // namespace
 
