@@ -16,9 +16,10 @@ Tensor mask_outside(const Volume& map, const Volume& mask) {
     throw Error("mask_map: the map must be a one-channel float32 volume");
   if (mask.voxels.ndim() != 3 || mask.voxels.dtype() != DType::uint8)
     throw Error("mask_map: the mask must be a one-channel uint8 volume");
-  const int64_t n = mask.voxels.numel();
-  std::vector<float> mask_values(mask.voxels.data<uint8_t>(), mask.voxels.data<uint8_t>() + n);
-  const auto inside = aggregator::regrid_linear(mask_values.data(), mask.geometry, map.geometry, 0.0f);
+  Tensor masked = Tensor::zeros(map.voxels.shape(), DType::float32);
+  float* dst = masked.data<float>();
+  // The mask on the map's grid, straight into the result, which then takes the map's values.
+  aggregator::regrid_linear(mask.voxels.data<uint8_t>(), mask.geometry, map.geometry, 0.0f, dst);
   const float* values = map.voxels.data<float>();
   const int64_t m = map.voxels.numel();
   // Maps on the original grid are ~60 M voxels: both passes in parallel.
@@ -30,10 +31,8 @@ Tensor mask_outside(const Volume& map, const Volume& mask) {
         return low;
       },
       [](float a, float b) { return std::min(a, b); });
-  Tensor masked = Tensor::zeros(map.voxels.shape(), DType::float32);
-  float* dst = masked.data<float>();
   tbb::parallel_for(Range(0, m), [&](const Range& r) {
-    for (int64_t i = r.begin(); i < r.end(); ++i) dst[i] = inside[std::size_t(i)] >= 0.5f ? values[i] : lowest;
+    for (int64_t i = r.begin(); i < r.end(); ++i) dst[i] = dst[i] >= 0.5f ? values[i] : lowest;
   });
   return masked;
 }
