@@ -10,6 +10,9 @@
 #include <map>
 #include <mutex>
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_reduce.h>
+
 #include "blend.h"
 #include "regrid.h"
 #include "screener/screener.h"
@@ -46,9 +49,7 @@ class AggregatorStage final : public Stage {
     if (packet.index < 0 || packet.index >= packet.count)
       throw Error("patch index " + std::to_string(packet.index) + " is not one of 0.." +
                   std::to_string(packet.count - 1));
-    const Index3 res{d.dim(1), d.dim(2), d.dim(3)};
-    Waiting waiting{packet, {}, weights_for(patch.roi)};
-    if (res != patch.roi) waiting.upsampled = upsample_trilinear(d.data<float>(), d.dim(0), res, patch.roi);
+    Waiting waiting{packet, weights_for(patch.roi)};
 
     std::shared_ptr<StudySum> study;
     {
@@ -65,12 +66,19 @@ class AggregatorStage final : public Stage {
                     " channels, the study's first patch " + std::to_string(study->sum.channels()));
       if (packet.index < study->next || !study->waiting.emplace(packet.index, std::move(waiting)).second)
         throw Error("patch " + std::to_string(packet.index) + " arrived twice");
+      // The patches now next in line, added together (in parallel over the
+      // volume's rows, each voxel getting them in index order).
+      std::vector<Waiting> ready;
       for (auto it = study->waiting.begin(); it != study->waiting.end() && it->first == study->next;
-           it = study->waiting.erase(it), ++study->next) {
-        const auto& p = payload_as<Patch>(it->second.packet.payload);
-        const float* pred = it->second.upsampled.empty() ? p.data.data<float>() : it->second.upsampled.data();
-        study->sum.add(pred, p.start, p.roi, *it->second.weights);
+           it = study->waiting.erase(it), ++study->next)
+        ready.push_back(std::move(it->second));
+      std::vector<Window> windows;
+      for (const auto& r : ready) {
+        const auto& p = payload_as<Patch>(r.packet.payload);
+        windows.push_back({p.data.data<float>(), {p.data.dim(1), p.data.dim(2), p.data.dim(3)}, p.start, p.roi,
+                           r.weights.get()});
       }
+      study->sum.add(windows);
       complete = study->next == packet.count;
     }
     if (!complete) return;
@@ -100,11 +108,10 @@ class AggregatorStage final : public Stage {
   }
 
  private:
-  // A patch not yet added: its packet (payload and flow-control credit) and,
-  // when it came at a lower resolution, its prediction upsampled to the roi.
+  // A patch not yet added: its packet (payload and flow-control credit) and
+  // its blending weights.
   struct Waiting {
     Packet packet;
-    std::vector<float> upsampled;
     std::shared_ptr<const std::vector<float>> weights;
   };
   struct StudySum {
@@ -119,9 +126,17 @@ class AggregatorStage final : public Stage {
   static void to_grid(const std::vector<float>& values, int64_t channels, const Geometry& from, const Geometry& to,
                       float* out) {
     const std::size_t n = std::size_t(from.voxel_count());
+    using Range = tbb::blocked_range<std::size_t>;
     for (int64_t c = 0; c < channels; ++c) {
       const float* channel = values.data() + std::size_t(c) * n;
-      const float fill = n ? *std::min_element(channel, channel + n) : 0.0f;
+      const float fill = n ? tbb::parallel_reduce(
+                                 Range(0, n), channel[0],
+                                 [&](const Range& r, float low) {
+                                   for (std::size_t i = r.begin(); i < r.end(); ++i) low = std::min(low, channel[i]);
+                                   return low;
+                                 },
+                                 [](float a, float b) { return std::min(a, b); })
+                           : 0.0f;
       regrid_linear(channel, from, to, fill, out + c * to.voxel_count());
     }
   }

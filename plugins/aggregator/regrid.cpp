@@ -28,7 +28,7 @@ Tap tap_at(double q, int64_t n) {
   return t;
 }
 
-double trilinear(const float* values, const Index3& n, const Tap (&t)[3]) {
+template <class T> double trilinear(const T* values, const Index3& n, const Tap (&t)[3]) {
   double v = 0;
   for (int c = 0; c < 8; ++c) {
     const int64_t x = (c & 4) ? t[0].hi : t[0].lo, y = (c & 2) ? t[1].hi : t[1].lo, z = (c & 1) ? t[2].hi : t[2].lo;
@@ -39,15 +39,7 @@ double trilinear(const float* values, const Index3& n, const Tap (&t)[3]) {
   return v;
 }
 
-}  // namespace
-
-std::vector<float> regrid_linear(const float* values, const Geometry& from, const Geometry& to, float fill) {
-  std::vector<float> out(std::size_t(to.voxel_count()));
-  regrid_linear(values, from, to, fill, out.data());
-  return out;
-}
-
-void regrid_linear(const float* values, const Geometry& from, const Geometry& to, float fill, float* out) {
+template <class T> void regrid(const T* values, const Geometry& from, const Geometry& to, float fill, float* out) {
   // index_from = A * index_to + b: affine, so one matrix for the whole grid.
   const Vec3 b = from.physical_to_index(to.origin);
   Mat3 a;
@@ -71,14 +63,35 @@ void regrid_linear(const float* values, const Geometry& from, const Geometry& to
     std::vector<Tap> taps[3];
     for (int r = 0; r < 3; ++r)
       for (int64_t i = 0; i < m[r]; ++i) taps[r].push_back(tap_at(a[r][r] * double(i) + b[r], n[r]));
+    // Per row of `to`, the four lines of `from` it reads and their weights
+    // in x and y: the same products, in the same order, as trilinear().
     tbb::parallel_for(int64_t{0}, m[0], [&](int64_t i) {
-      Tap t[3] = {taps[0][std::size_t(i)], {}, {}};
+      const Tap& x = taps[0][std::size_t(i)];
       for (int64_t j = 0; j < m[1]; ++j) {
-        t[1] = taps[1][std::size_t(j)];
+        const Tap& y = taps[1][std::size_t(j)];
         float* row = out + (i * m[1] + j) * m[2];
+        if (!x.inside || !y.inside) {
+          std::fill(row, row + m[2], fill);
+          continue;
+        }
+        const T* line[4];
+        double wxy[4];
+        for (int c = 0; c < 4; ++c) {
+          line[c] = values + (((c & 2) ? x.hi : x.lo) * n[1] + ((c & 1) ? y.hi : y.lo)) * n[2];
+          wxy[c] = ((c & 2) ? x.w : 1 - x.w) * ((c & 1) ? y.w : 1 - y.w);
+        }
         for (int64_t k = 0; k < m[2]; ++k) {
-          t[2] = taps[2][std::size_t(k)];
-          row[k] = t[0].inside && t[1].inside && t[2].inside ? float(trilinear(values, n, t)) : fill;
+          const Tap& z = taps[2][std::size_t(k)];
+          if (!z.inside) {
+            row[k] = fill;
+            continue;
+          }
+          double v = 0;
+          for (int c = 0; c < 4; ++c) {
+            v += wxy[c] * (1 - z.w) * double(line[c][z.lo]);
+            v += wxy[c] * z.w * double(line[c][z.hi]);
+          }
+          row[k] = float(v);
         }
       }
     });
@@ -94,6 +107,20 @@ void regrid_linear(const float* values, const Geometry& from, const Geometry& to
             t[0].inside && t[1].inside && t[2].inside ? float(trilinear(values, n, t)) : fill;
       }
   });
+}
+
+}  // namespace
+
+void regrid_linear(const float* values, const Geometry& from, const Geometry& to, float fill, float* out) {
+  regrid(values, from, to, fill, out);
+}
+void regrid_linear(const uint8_t* values, const Geometry& from, const Geometry& to, float fill, float* out) {
+  regrid(values, from, to, fill, out);
+}
+std::vector<float> regrid_linear(const float* values, const Geometry& from, const Geometry& to, float fill) {
+  std::vector<float> out(std::size_t(to.voxel_count()));
+  regrid_linear(values, from, to, fill, out.data());
+  return out;
 }
 
 }  // namespace screener::aggregator

@@ -3,6 +3,7 @@
 #include <tbb/parallel_for.h>
 
 #include "distance_transform.h"
+#include "run_components.h"
 
 namespace screener::foreground_crop {
 
@@ -22,45 +23,23 @@ void open_with_ball(std::vector<uint8_t>& mask, const Index3& size, const Vec3& 
   tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) { mask[i] = d[i] <= r2; });
 }
 
-// Keeps the largest 6-connected component of `mask`.
+// Keeps the largest 6-connected component of `mask`; of equal ones, the one
+// whose first voxel comes first in C order.
 void keep_largest_component(std::vector<uint8_t>& mask, const Index3& size) {
-  const int64_t stride[3] = {size[1] * size[2], size[2], 1};
-  enum : uint8_t { kSeen = 2, kKept = 3 };
-  std::vector<int64_t> front, next;
-  // Marks the component of `seed` (whose voxels are `from`) as `to`, one
-  // wavefront at a time (memory follows the front, not the component); its size.
-  auto flood = [&](int64_t seed, uint8_t from, uint8_t to) {
-    std::size_t count = 1;
-    mask[std::size_t(seed)] = to;
-    next.assign(1, seed);
-    while (!next.empty()) {
-      front.swap(next);
-      next.clear();
-      for (const int64_t v : front) {
-        int64_t rest = v;
-        for (int axis = 0; axis < 3; ++axis) {
-          const int64_t at = rest / stride[axis];
-          rest %= stride[axis];
-          for (const int64_t u : {at > 0 ? v - stride[axis] : -1, at < size[axis] - 1 ? v + stride[axis] : -1})
-            if (u >= 0 && mask[std::size_t(u)] == from) {
-              mask[std::size_t(u)] = to;
-              next.push_back(u);
-            }
-        }
-      }
-      count += next.size();
-    }
-    return count;
-  };
-  int64_t best_seed = -1;
-  std::size_t best_size = 0;
-  for (int64_t v = 0; v < int64_t(mask.size()); ++v)
-    if (mask[std::size_t(v)] == 1) {
-      const std::size_t s = flood(v, 1, kSeen);
-      if (s > best_size) best_size = s, best_seed = v;
-    }
-  if (best_seed >= 0) flood(best_seed, kSeen, kKept);
-  for (auto& m : mask) m = m == kKept;
+  const auto parts = run_components(size, [&](int64_t v) { return mask[std::size_t(v)] == 1; });
+  std::vector<int64_t> voxels(std::size_t(parts.runs()), 0);
+  for (int64_t r = 0; r < parts.runs(); ++r)
+    voxels[std::size_t(parts.component[std::size_t(r)])] += parts.end[std::size_t(r)] - parts.begin[std::size_t(r)];
+  int64_t best = -1;
+  for (int64_t r = 0; r < parts.runs(); ++r)
+    if (best < 0 || voxels[std::size_t(r)] > voxels[std::size_t(best)]) best = r;
+  tbb::parallel_for(int64_t{0}, size[0] * size[1], [&](int64_t line) {
+    uint8_t* row = mask.data() + line * size[2];
+    std::fill(row, row + size[2], uint8_t{0});
+    for (int64_t r = parts.line_start[std::size_t(line)]; r < parts.line_start[std::size_t(line) + 1]; ++r)
+      if (parts.component[std::size_t(r)] == best)
+        std::fill(row + parts.begin[std::size_t(r)], row + parts.end[std::size_t(r)], uint8_t{1});
+  });
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstring>
 
+#include <tbb/parallel_for.h>
+
+#include "run_components.h"
 #include "screener/error.h"
 
 namespace screener::foreground_crop {
@@ -57,41 +60,28 @@ std::optional<Box> foreground_box(const T* hu, const Index3& size, const Index3&
 
 template <class T>
 std::vector<uint8_t> body_mask(const T* hu, const Index3& size, double threshold, BodyBorder border) {
-  const int64_t n = size[0] * size[1] * size[2];
-  const int64_t stride[3] = {size[1] * size[2], size[2], 1};
-  std::vector<uint8_t> body(std::size_t(n), 1);
-  // Breadth-first, one wavefront at a time: memory follows the front, not the volume.
-  std::vector<int64_t> front, next;
-  auto visit = [&](int64_t v) {
-    if (body[std::size_t(v)] && double(hu[v]) < threshold) {
-      body[std::size_t(v)] = 0;
-      next.push_back(v);
-    }
-  };
+  // The air's 6-connected components (on runs along axis 2, in parallel);
+  // those touching the border are outside the body.
+  const auto air = run_components(size, [&](int64_t v) { return double(hu[v]) < threshold; });
+  std::vector<uint8_t> outside(std::size_t(air.runs()), 0);
   for (int64_t i = 0; i < size[0]; ++i)
     for (int64_t j = 0; j < size[1]; ++j) {
       const bool side = i == 0 || i == size[0] - 1 || j == 0 || j == size[1] - 1;
-      const int64_t row = i * stride[0] + j * stride[1];
-      if (side) {
-        for (int64_t k = 0; k < size[2]; ++k) visit(row + k);
-      } else if (border == BodyBorder::volume) {
-        visit(row);
-        visit(row + size[2] - 1);
+      const int64_t line = i * size[1] + j;
+      for (int64_t r = air.line_start[std::size_t(line)]; r < air.line_start[std::size_t(line) + 1]; ++r) {
+        const auto sr = std::size_t(r);
+        if (side || (border == BodyBorder::volume && (air.begin[sr] == 0 || air.end[sr] == size[2])))
+          outside[std::size_t(air.component[sr])] = 1;
       }
     }
-  while (!next.empty()) {
-    front.swap(next);
-    next.clear();
-    for (const int64_t v : front) {
-      int64_t rest = v;
-      for (int d = 0; d < 3; ++d) {
-        const int64_t at = rest / stride[d];
-        rest %= stride[d];
-        if (at > 0) visit(v - stride[d]);
-        if (at < size[d] - 1) visit(v + stride[d]);
-      }
-    }
-  }
+  std::vector<uint8_t> body(std::size_t(size[0] * size[1] * size[2]));
+  tbb::parallel_for(int64_t{0}, size[0] * size[1], [&](int64_t line) {
+    uint8_t* row = body.data() + line * size[2];
+    std::fill(row, row + size[2], uint8_t{1});
+    for (int64_t r = air.line_start[std::size_t(line)]; r < air.line_start[std::size_t(line) + 1]; ++r)
+      if (outside[std::size_t(air.component[std::size_t(r)])])
+        std::fill(row + air.begin[std::size_t(r)], row + air.end[std::size_t(r)], uint8_t{0});
+  });
   return body;
 }
 

@@ -3,6 +3,9 @@
 #include <cmath>
 #include <filesystem>
 #include <random>
+#include <cstring>
+
+#include <tbb/global_control.h>
 
 #include "blend.h"
 #include "npy.h"
@@ -104,4 +107,41 @@ TEST(Blend, IdentityPatchesReassembleTheVolume) {
   }
   const auto out = acc.result();
   for (std::size_t i = 0; i < volume.size(); ++i) ASSERT_NEAR(out[i], volume[i], 1e-5) << i;
+}
+
+// Windows added in one batch (in parallel over rows, upsampled on the fly)
+// give the same bytes on 1 thread and on many, and the same bytes as one
+// add() per window of its upsample_trilinear'd prediction.
+TEST(Blend, BatchesAreTheSameBytesAsOneWindowAtATimeOnAnyNumberOfThreads) {
+  const Index3 size{75, 61, 40}, roi{24, 20, 16}, res{9, 7, 16};
+  const int64_t channels = 2, per = channels * res[0] * res[1] * res[2];
+  std::mt19937 rng(4);
+  std::normal_distribution<float> noise(0.0f, 1.0f);
+  const auto w = importance_map(roi, BlendMode::gaussian);
+  std::vector<Index3> starts;
+  for (int64_t a = -5; a < size[0]; a += 11)
+    for (int64_t b = 0; b < size[1]; b += 9)
+      for (int64_t c = -3; c < size[2]; c += 8) starts.push_back({a, b, c});
+  std::vector<float> preds(starts.size() * std::size_t(per));
+  for (auto& v : preds) v = noise(rng);
+
+  Accumulator one_by_one(size, channels);
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    const auto up = upsample_trilinear(preds.data() + i * std::size_t(per), channels, res, roi);
+    one_by_one.add(up.data(), starts[i], roi, w);
+  }
+  const auto expected = one_by_one.result();
+  std::vector<Window> windows;
+  for (std::size_t i = 0; i < starts.size(); ++i)
+    windows.push_back({preds.data() + i * std::size_t(per), res, starts[i], roi, &w});
+  for (int threads : {1, 4}) {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, std::size_t(threads));
+    Accumulator batch(size, channels);
+    // In two batches, as the stage adds whatever is next in line.
+    batch.add(std::vector<Window>(windows.begin(), windows.begin() + 7));
+    batch.add(std::vector<Window>(windows.begin() + 7, windows.end()));
+    const auto got = batch.result();
+    ASSERT_EQ(got.size(), expected.size());
+    EXPECT_EQ(std::memcmp(got.data(), expected.data(), got.size() * sizeof(float)), 0) << threads << " threads";
+  }
 }

@@ -1,5 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <tbb/global_control.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "mask_outside.h"
 #include "stage_harness.h"
 
 using namespace screener;
@@ -63,4 +69,28 @@ TEST(MaskMap, RejectsAMaskThatIsNotUint8) {
   Inputs in(run.spec.inputs(), {map, mask});
   harness::CapturingEmitter out;
   EXPECT_THROW(run.stage->process(in, out), Error);
+}
+
+TEST(MaskMap, TheSameBytesOnOneThreadAndOnMany) {
+  Geometry original;
+  original.size = {90, 70, 50};
+  original.spacing = {0.8, 0.8, 1.5};
+  Volume map, mask;
+  map.geometry = original;
+  map.voxels = Tensor::zeros({90, 70, 50}, DType::float32);
+  for (int64_t i = 0; i < map.voxels.numel(); ++i) map.voxels.data<float>()[i] = std::sin(0.01f * float(i));
+  // The mask on a shifted, coarser grid: interpolated weights strictly between 0 and 1.
+  mask.geometry.size = {40, 30, 20};
+  mask.geometry.spacing = {1.7, 1.9, 2.6};
+  mask.geometry.origin = original.index_to_physical({3.3, 2.1, 1.7});
+  mask.voxels = Tensor::zeros({40, 30, 20}, DType::uint8);
+  for (int64_t i = 0; i < mask.voxels.numel(); ++i) mask.voxels.data<uint8_t>()[i] = uint8_t((i * 7919) % 3 != 0);
+  Tensor one;
+  {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
+    one = mask_map::mask_outside(map, mask);
+  }
+  const Tensor many = mask_map::mask_outside(map, mask);
+  ASSERT_EQ(one.nbytes(), many.nbytes());
+  EXPECT_EQ(std::memcmp(one.raw(), many.raw(), one.nbytes()), 0);
 }
