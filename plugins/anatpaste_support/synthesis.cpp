@@ -169,6 +169,14 @@ SynthesisResult synthesise(const std::vector<float>& volume, const std::vector<u
   return r;
 }
 
+SynthesisOptions study_options(int patches) {
+  SynthesisOptions o;
+  o.patches = patches;
+  o.side_mm = {10, 40};
+  o.intensity_range = {-1000, 300};
+  return o;
+}
+
 SynthesisHU synthesise_hu(const std::vector<int16_t>& hu, const std::vector<uint8_t>& body, const Index3& size,
                           const Vec3& spacing, const SynthesisOptions& options, uint64_t seed) {
   const std::vector<float> values(hu.begin(), hu.end());

@@ -63,6 +63,10 @@ struct SynthesisHU {
   std::vector<uint8_t> mask;
   std::vector<PastedAnomaly> anomalies;
 };
+// What test sets of whole CT studies use: boxes of 10-40 mm, jitter in the
+// window [-1000, 300] HU.
+SynthesisOptions study_options(int patches);
+
 SynthesisHU synthesise_hu(const std::vector<int16_t>& hu, const std::vector<uint8_t>& body, const Index3& size,
                           const Vec3& spacing, const SynthesisOptions& options, uint64_t seed);
 
