@@ -5,8 +5,8 @@
     writes state_dict.pt (a random classifier: screener_reference.Descriptor with one output
     channel, the layout `screener train anatpaste` writes), input.npy (B, 1, H, W, S), target.npy
     (blobs of 1 on 0), logits.npy (its forward pass), loss.json (mean binary cross-entropy with
-    logits) and after.pt: the state_dict after one training step as the trainer takes it
-    (backward, torch.nn.utils.clip_grad_norm_, torch.optim.AdamW at lr).
+    logits), grads.pt (the clipped gradients) and after.pt: the state_dict after one training
+    step as the trainer takes it (backward, torch.nn.utils.clip_grad_norm_, torch.optim.AdamW at lr).
 """
 import argparse
 import json
@@ -53,6 +53,8 @@ def main(argv=None):
     opt.zero_grad()
     loss.backward()
     norm = torch.nn.utils.clip_grad_norm_(model.parameters(), a.clip)
+    torch.save({k: p.grad for k, p in model.named_parameters() if p.grad is not None},
+               os.path.join(a.outdir, "grads.pt"))
     opt.step()
     torch.save(model.state_dict(), os.path.join(a.outdir, "after.pt"))
     json.dump({"loss": loss.item(), "grad_norm": float(norm), "positives": float(target.mean())},
