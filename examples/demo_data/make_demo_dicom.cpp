@@ -2,6 +2,7 @@
 // per slice, explicit VR little endian) plus their lesion masks as NIfTI:
 //
 //   make_demo_dicom OUTPUT_DIR [STUDIES=3] [SEED=0] [LESIONS=4] [SIZE=256,256,96] [SPACING=1.5,1.5,2.5] [--couch]
+//                   [--anatpaste N]
 //
 // OUTPUT_DIR/dicom/<PatientID>/slice-NNN.dcm, OUTPUT_DIR/truth/<PatientID>.lesions.nii.gz and
 // OUTPUT_DIR/body/<PatientID>.body.nii.gz (apart, so that a reader given OUTPUT_DIR/dicom sees
@@ -140,6 +141,7 @@ int main(int argc, char** argv) {
   bool couch = false;
   double noise_hu = 12, air_hu = -1000, fat_mm = -1;
   bool variety = false;
+  int anatpaste = 0;
   app.add_option("output", out_dir, "Output directory: dicom/<PatientID>/, truth/<PatientID>.lesions.nii.gz, body/<PatientID>.body.nii.gz")
       ->required();
   app.add_option("studies", studies, "Number of studies")->capture_default_str()->check(CLI::Range(1, 100000));
@@ -154,6 +156,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 60.0));
   app.add_flag("--variety", variety,
                "Patient-to-patient variety of body outline, fat, skin, soft tissue, noise, air and table (training sets)");
+  app.add_option("--anatpaste", anatpaste,
+                 "AnatPaste-style anomalies pasted per study (plugins/anatpaste_support); the truth masks hold "
+                 "exactly the voxels whose HU they changed, with the lesions")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 50));
   CLI11_PARSE(app, argc, argv);
   try {
     const fs::path out = out_dir;
@@ -168,13 +175,15 @@ int main(int argc, char** argv) {
     if (!spacing_text.empty()) o.spacing = parse_list<double, 3>(spacing_text, "SPACING");
     for (int i = 0; i < studies; ++i) {
       o.seed = seed + uint64_t(i);
-      const auto ct = phantom::make_phantom(o);
+      auto ct = phantom::make_phantom(o);
+      if (anatpaste > 0) phantom::paste_anomalies(ct, anatpaste, o.seed);
       char patient[32];
       std::snprintf(patient, sizeof patient, "DEMO-%04d", i);
       write_series(ct, patient, out / "dicom" / patient, i);
       write_mask(ct.geometry, ct.lesion_mask, out / "truth" / (std::string(patient) + ".lesions.nii.gz"));
       write_mask(ct.geometry, ct.body_mask, out / "body" / (std::string(patient) + ".body.nii.gz"));
-      std::printf("%s: %lld slices, %zu lesions\n", patient, static_cast<long long>(ct.geometry.size[2]), ct.lesions.size());
+      std::printf("%s: %lld slices, %zu lesions, %d pasted anomalies\n", patient,
+                  static_cast<long long>(ct.geometry.size[2]), ct.lesions.size(), anatpaste);
     }
     return 0;
   } catch (const std::exception& e) {

@@ -77,6 +77,26 @@ Json report_json(const MetricsResult& r, const RunInfo& run) {
   }
   Json failed = Json::array();
   for (const auto& id : run.failed) failed.push_back(id);
+  // The MOOD challenge's two tasks (Zimmerer et al. 2022; the thesis, ch. 4; the
+  // challenge's scripts/evalresults.py): sklearn's average precision over every
+  // study's sample score at once, and over every voxel of every study.
+  const std::optional<double> mood_voxel_ap = sampled ? std::nullopt : r.average_precision;
+  Json mood = {
+      {"protocol", "MOOD 2020 (Medical Out-of-Distribution Analysis Challenge)"},
+      {"sample_average_precision", number_or_null(r.sample_average_precision)},
+      {"voxel_average_precision", number_or_null(mood_voxel_ap)},
+      {"sample_score", "the map's maximum"},
+      {"sample_label", "the mask has a positive voxel"},
+      {"voxel_label", "mask voxel rounded to 0 or 1"},
+      {"metric", "sklearn average_precision_score: sum over thresholds of (R_n - R_n-1) P_n"},
+      {"differences",
+       "MOOD clamps scores to [0, 1] and reads voxel scores as float16: the AP is invariant under the increasing "
+       "map into [0, 1] a submission applies, so raw scores are ranked here (resolution 2^-15, finer than float16); "
+       "the challenge averaged the voxel AP over fixed random batches of 20 studies for compute time, here it is "
+       "over all studies at once, like its sample level; a failed study counts as all zeros there and is left out "
+       "here (listed under failed)"}};
+  if (sampled) mood["voxel_undefined"] = "the voxel-level AP needs every voxel: run with subsample 0";
+
   // The headline numbers in one flat object (for tables and scripts).
   Json headline = {{"max_fpr", r.max_fpr},
                    {"voxel_auroc", number_or_null(r.auroc)},
@@ -85,7 +105,9 @@ Json report_json(const MetricsResult& r, const RunInfo& run) {
                    {"aupro", number_or_null(r.aupro_max_fpr)},
                    {"average_precision", number_or_null(r.average_precision)},
                    {"sample_auroc", number_or_null(r.sample_auroc)},
-                   {"sample_average_precision", number_or_null(r.sample_average_precision)}};
+                   {"sample_average_precision", number_or_null(r.sample_average_precision)},
+                   {"mood_sample_ap", number_or_null(r.sample_average_precision)},
+                   {"mood_voxel_ap", number_or_null(mood_voxel_ap)}};
   return {{"metrics", headline},
           {"protocol", protocol},
           {"settings", {{"max_fpr", r.max_fpr}, {"subsample", r.subsample}, {"seed", r.seed}}},
@@ -108,6 +130,7 @@ Json report_json(const MetricsResult& r, const RunInfo& run) {
             {"regions", regions}}},
           {"voxel", voxel},
           {"sample", sample},
+          {"mood", mood},
           {"curves", {{"roc", curve_json(r.roc, "tpr")}, {"pro", curve_json(r.pro, "pro")}}},
           {"studies", studies},
           {"failed", failed},

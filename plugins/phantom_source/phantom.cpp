@@ -1,4 +1,5 @@
 #include "phantom.h"
+#include "synthesis.h"
 
 #include <algorithm>
 #include <cmath>
@@ -182,6 +183,14 @@ PhantomCT make_phantom(const PhantomOptions& o) {
       }
   });
   return ct;
+}
+
+void paste_anomalies(PhantomCT& ct, int count, uint64_t seed) {
+  // Its own stream: the phantom's organs and lesions stay what the seed gives without it.
+  auto pasted = anatpaste::synthesise_hu(ct.hu, ct.body_mask, ct.geometry.size, ct.geometry.spacing,
+                                         anatpaste::study_options(count), seed * 0x9E3779B97F4A7C15ull + 0x7061);
+  ct.hu = std::move(pasted.hu);
+  for (std::size_t i = 0; i < ct.lesion_mask.size(); ++i) ct.lesion_mask[i] |= pasted.mask[i];
 }
 
 }  // namespace screener::phantom

@@ -54,4 +54,8 @@ struct PhantomCT {
 
 PhantomCT make_phantom(const PhantomOptions& options);
 
+// Pastes `count` AnatPaste-style anomalies (plugins/anatpaste_support) into
+// the body, drawn from `seed`; adds the voxels whose HU changed to lesion_mask.
+void paste_anomalies(PhantomCT& ct, int count, uint64_t seed);
+
 }  // namespace screener::phantom

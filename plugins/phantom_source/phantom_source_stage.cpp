@@ -21,7 +21,8 @@ class PhantomSource final : public SourceStage {
  public:
   static void setup(StageSpec& spec) {
     spec.output("volume", payload_type::volume, "CT in HU (int16), padding -2048 outside the field of view");
-    spec.output("lesion_mask", payload_type::volume, "Ground truth of the inserted lesions (uint8)");
+    spec.output("lesion_mask", payload_type::volume,
+                "Ground truth (uint8): the inserted lesions and the voxels the AnatPaste anomalies changed");
     spec.param("size", ParamType::integer_list, Json{256, 256, 96}, "Voxels (H, W, S)").length(3).range(8, 1024);
     spec.param("spacing", ParamType::number_list, Json{1.5, 1.5, 2.5}, "Nominal spacing in mm; in-plane varies ±10%")
         .length(3)
@@ -32,6 +33,11 @@ class PhantomSource final : public SourceStage {
     spec.flag("variety", false,
               "Patient-to-patient variety of body outline, fat and skin layers, soft tissue, noise, air and table "
               "(training sets); the same seed keeps its organs and lesions");
+    spec.integer("anatpaste", 0,
+                 "AnatPaste-style anomalies pasted per study after the lesions (plugins/anatpaste_support: a 10-40 mm "
+                 "box of the study itself, jittered, pasted through a blurred ellipsoid or box of random opacity "
+                 "inside the body); their mask is exactly the voxels whose HU changed")
+        .range(0, 50);
     spec.concurrency(Concurrency::limited(2));
   }
 
@@ -44,6 +50,7 @@ class PhantomSource final : public SourceStage {
     options_.noise_hu = ctx.params.get<double>("noise_hu");
     options_.couch = ctx.params.get<bool>("couch");
     options_.variety = ctx.params.get<bool>("variety");
+    anatpaste_ = int(ctx.params.get<int64_t>("anatpaste"));
   }
 
   std::vector<StudyEntry> discover(const std::string& input, const std::function<void(const std::string&)>&) override {
@@ -72,13 +79,15 @@ class PhantomSource final : public SourceStage {
   void load(const StudyEntry& entry, Emitter& out) override {
     auto options = options_;
     options.seed = entry.locator.get<uint64_t>();
-    const auto ct = phantom::make_phantom(options);
+    auto ct = phantom::make_phantom(options);
+    if (anatpaste_ > 0) paste_anomalies(ct, anatpaste_, options.seed);
     out.emit("volume", as_volume(ct.geometry, ct.hu.data(), DType::int16));
     out.emit("lesion_mask", as_volume(ct.geometry, ct.lesion_mask.data(), DType::uint8));
   }
 
  private:
   phantom::PhantomOptions options_;
+  int anatpaste_ = 0;
 };
 
 SCREENER_PLUGIN(PhantomSource, "phantom_source", "1.0.0",

@@ -117,3 +117,26 @@ TEST(Phantom, VarietyChangesTheSkinEdgeBetweenPatients) {
   o.fat_mm = 0;
   EXPECT_LT(fraction(make_phantom(o), -150, -50), 0.002);  // no fat layer at all
 }
+
+TEST(Phantom, PastedAnomaliesChangeOnlyTheBodyAndJoinTheLesionMask) {
+  PhantomOptions o;
+  o.size = {96, 96, 48};
+  o.spacing = {4, 4, 5};
+  o.seed = 11;
+  o.lesions = 2;
+  const auto plain = make_phantom(o);
+  auto pasted = make_phantom(o);
+  paste_anomalies(pasted, 3, o.seed);
+  int64_t changed = 0;
+  for (std::size_t i = 0; i < plain.hu.size(); ++i) {
+    const bool differs = pasted.hu[i] != plain.hu[i];
+    if (differs) {
+      ASSERT_TRUE(plain.body_mask[i]) << "voxel " << i << " outside the body changed";
+      ASSERT_TRUE(pasted.lesion_mask[i]) << "voxel " << i << " changed but is not in the truth";
+      ++changed;
+    }
+    // The truth is the lesions plus exactly the changed voxels.
+    ASSERT_EQ(bool(pasted.lesion_mask[i]), bool(plain.lesion_mask[i]) || differs) << i;
+  }
+  EXPECT_GT(changed, 50);
+}
