@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Broken and hostile studies screened together with good ones: 57 variants of
+# Broken and hostile studies screened together with good ones: 59 variants of
 # one valid series (plugins/dicom_reader/tests/make_malformed_studies.py,
 # written at test time: truncated files, wrong pixel attributes, irregular
-# stacks, NaN/absurd geometry, hostile identifiers, huge sizes, symlink loops)
+# stacks, NaN/absurd geometry, hostile identifiers, huge sizes, symlink loops,
+# a slice and a study folder the reader may not open: run as root, the test
+# runs screener as user 65534, and fails if it cannot make them unreadable)
 # run through pipelines/screen.json beside two good studies. Per case: no
 # crash, the error (or note) naming the study and the cause in
 # run_summary.json; nothing written outside the output directory, no temp
@@ -17,9 +19,23 @@ cp -r "$work/data/dicom/." "$work/good/"
 cp -r "$work/data/dicom/." "$work/mixed/"
 /usr/bin/python3 "$root/plugins/dicom_reader/tests/make_malformed_studies.py" "$work/data/dicom/DEMO-0000" \
   "$work/mixed/malformed" 2>/dev/null
+# Files mode 000 stop every user but root, so root runs the reader as nobody.
+as_reader=()
+if [ "$(id -u)" = 0 ]; then
+  chown -R 65534:65534 "$work"
+  as_reader=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+  "${as_reader[@]}" test -x "$bin/screener" -a -r "$root/pipelines/screen.json" || {
+    echo "NOT COVERED: unreadable files: the tests run as root and user 65534 cannot run $bin/screener" >&2; exit 1; }
+fi
+for path in $(/usr/bin/python3 -c 'import json, sys; print(" ".join(c["unreadable"] for c in json.load(open(sys.argv[1])).values() if "unreadable" in c))' "$work/mixed/malformed/cases.json"); do
+  if "${as_reader[@]}" test -r "$path"; then
+    echo "NOT COVERED: unreadable files: $path (mode 000) is readable to the user running the reader ($(id -un))" >&2
+    exit 1
+  fi
+done
 run() {  # INPUT OUTPUT
   set +e
-  TMPDIR="$work/tmp" "$bin/screener" run "$root/pipelines/screen.json" --input "$1" --output "$2" \
+  TMPDIR="$work/tmp" "${as_reader[@]}" "$bin/screener" run "$root/pipelines/screen.json" --input "$1" --output "$2" \
     --set 'resample.target_spacing=[6.0,6.0,6.0]' --set 'patcher.roi=[32,32,16]' --threads 2 > "$2.log" 2>&1
   echo $?
   set -e

@@ -32,6 +32,7 @@ class ConditionSincosStage final : public Stage {
   void process(const Inputs& in, Emitter& out) override {
     const auto& patch = in.payload<Patch>("patches");
     if (!patch.source) throw Error("condition_sincos: the patch does not know its source volume");
+    use_intra_op_threads(device_.threads);  // the element-wise loops' vector/scalar split follows the thread count
     const auto& spacing = patch.source->geometry.spacing;
     const auto opts = at::TensorOptions().dtype(at::kDouble).device(device_.device);
     const auto f = at::arange(frequencies_, opts);

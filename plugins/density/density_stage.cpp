@@ -60,12 +60,17 @@ class DensityStage final : public Stage {
       descriptors.push_back(&in->payload<Patch>("descriptors"));
       conditions.push_back(&in->payload<Patch>("conditions"));
     }
-    // Pooled first, in the descriptors' precision, then widened: no full-size float copy.
-    const auto y = density::pool_maps(stack_patches(descriptors, device_.device), pool_).to(at::kFloat);
-    const auto c = density::pool_maps(stack_patches(conditions, device_.device), pool_).to(at::kFloat);
-    check_channels(y.size(1), c.size(1));
-    const at::Tensor nll = model_->nll(y, c).to(at::kCPU);
-    for (std::size_t i = 0; i < batch.size(); ++i) out[i]->emit("nll", patch_like(*descriptors[i], nll[int64_t(i)]));
+    const auto nll = forward_items(device_, int64_t(batch.size()), [&](int64_t first, int64_t count) {
+      const auto items = [&](const std::vector<const Patch*>& all) {
+        return std::vector<const Patch*>(all.begin() + first, all.begin() + first + count);
+      };
+      // Pooled first, in the descriptors' precision, then widened: no full-size float copy.
+      const auto y = density::pool_maps(stack_patches(items(descriptors), device_.device), pool_).to(at::kFloat);
+      const auto c = density::pool_maps(stack_patches(items(conditions), device_.device), pool_).to(at::kFloat);
+      check_channels(y.size(1), c.size(1));
+      return model_->nll(y, c).to(at::kCPU);
+    });
+    for (std::size_t i = 0; i < batch.size(); ++i) out[i]->emit("nll", patch_like(*descriptors[i], nll[i]));
   }
 
  private:

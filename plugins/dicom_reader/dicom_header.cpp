@@ -10,8 +10,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "screener/error.h"
@@ -236,6 +239,19 @@ DicomHeader read_dicom_header(const std::filesystem::path& file) {
   return header_from_dataset(ds, file, transfer_syntax, text(meta, DCM_MediaStorageSOPClassUID));
 }
 
+namespace {
+
+// Why `file` cannot be opened for reading ("" when it can): DCMTK says only
+// that a file is "not DICOM or unreadable".
+std::string cannot_open(const std::filesystem::path& file) {
+  std::FILE* f = std::fopen(file.c_str(), "rb");
+  if (!f) return std::error_code(errno, std::generic_category()).message();
+  std::fclose(f);
+  return "";
+}
+
+}  // namespace
+
 std::vector<HeaderReading> read_dicom_headers(const std::vector<std::filesystem::path>& files, int threads) {
   std::vector<HeaderReading> readings(files.size());
   std::atomic<std::size_t> next{0};
@@ -243,7 +259,13 @@ std::vector<HeaderReading> read_dicom_headers(const std::vector<std::filesystem:
   std::mutex failure_mutex;
   const auto work = [&] {
     for (std::size_t i = next++; i < files.size(); i = next++) {
+      readings[i].file = files[i];
       try {
+        if (const std::string why = cannot_open(files[i]); !why.empty()) {
+          readings[i].error = "cannot open '" + files[i].string() + "' (" + why + ")";
+          readings[i].unopenable = true;
+          continue;
+        }
         readings[i].header = read_dicom_header(files[i]);
       } catch (const InputError& e) {
         readings[i].error = e.what();

@@ -74,8 +74,12 @@ DicomHeader read_dicom_header(const std::filesystem::path& file);
 
 // One file's header, or the InputError's message saying why it has none.
 struct HeaderReading {
+  std::filesystem::path file;
   std::optional<DicomHeader> header;
   std::string error;
+  // The file could not be opened (permissions, I/O): unlike a file that is
+  // not DICOM, it may be a slice of a series found beside it.
+  bool unopenable = false;
 };
 
 // read_dicom_header for every file, on up to `threads` threads: a header read

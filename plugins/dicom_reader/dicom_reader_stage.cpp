@@ -39,11 +39,20 @@ class DicomReader final : public SourceStage {
     }
     std::vector<std::filesystem::path> files;
     for (const auto& f : locator.at("files")) files.emplace_back(f.get<std::string>());
+    const std::string series = "series " + entry.id + " (" + entry.attributes.value("SeriesInstanceUID", "?") + ")";
+    // Files beside the series that could not be opened (discovery): perhaps its slices.
+    std::string unopenable;
+    for (const auto& why : locator.value("unopenable", Json::array()))
+      unopenable += (unopenable.empty() ? "" : "; ") + why.get<std::string>();
+    std::shared_ptr<Volume> volume;
     try {
-      out.emit("volume", dicom::load_dicom_series(files, load_));
+      volume = dicom::load_dicom_series(files, load_);
     } catch (const InputError& e) {
-      throw InputError("series " + entry.id + " (" + entry.attributes.value("SeriesInstanceUID", "?") + "): " + e.what());
+      if (!unopenable.empty()) throw InputError(series + ": " + unopenable + " in its folder, and without it: " + e.what());
+      throw InputError(series + ": " + e.what());
     }
+    if (!unopenable.empty()) out.warn(unopenable + " in the series' folder; the series is complete without it");
+    out.emit("volume", volume);
   }
 
  private:

@@ -1,5 +1,6 @@
 #include "discovery.h"
 
+#include <map>
 #include <set>
 
 #include "screener/error.h"
@@ -28,13 +29,24 @@ std::vector<StudyEntry> discover_entries(const std::string& input, const Selecti
   for (const auto& file : collect_input_files(input, note))
     (is_itk_image_file(file) ? image_files : dicom_files).push_back(file);
   std::vector<DicomHeader> headers;
+  std::multimap<fs::path, std::string> unopenable;  // folder -> why a file there cannot be opened
   for (auto& reading : read_dicom_headers(dicom_files)) {
-    if (reading.header)
+    if (reading.header) {
       headers.push_back(std::move(*reading.header));
-    else
-      note("skipped: " + reading.error);
+      continue;
+    }
+    note("skipped: " + reading.error);
+    if (reading.unopenable) unopenable.emplace(reading.file.parent_path(), reading.error);
   }
   auto entries = select_series(std::move(headers), rules, note);
+  // A file that cannot be opened may be a slice of a series beside it: the
+  // series' load names it (an error if the stack is incomplete, else a warning).
+  for (auto& e : entries) {
+    std::set<fs::path> folders;
+    for (const auto& f : e.locator.value("files", Json::array())) folders.insert(fs::path(f.get<std::string>()).parent_path());
+    for (const auto& folder : folders)
+      for (auto [it, end] = unopenable.equal_range(folder); it != end; ++it) e.locator["unopenable"].push_back(it->second);
+  }
 
   std::set<std::string> used;
   for (const auto& e : entries) used.insert(e.id);

@@ -9,6 +9,9 @@
 #include <cctype>
 #include <fstream>
 #include <optional>
+#include <system_error>
+
+#include <unistd.h>
 
 #include "screener/error.h"
 
@@ -36,6 +39,16 @@ void add_tree(const fs::path& dir, std::vector<fs::path>& out, const Note& note)
     if (ec) {
       note("skipped part of '" + dir.string() + "': " + ec.message());
       break;
+    }
+    if (it->is_directory(ec) && !it->is_symlink(ec)) {
+      // skip_permission_denied would leave it out without a word.
+      const int denied = ::access(it->path().c_str(), R_OK | X_OK) == 0 ? 0 : errno;
+      if (denied) {
+        note("skipped the directory '" + it->path().string() + "': " +
+             std::error_code(denied, std::generic_category()).message());
+        it.disable_recursion_pending();
+        continue;
+      }
     }
     if (it->is_regular_file(ec)) found.push_back(it->path());
   }

@@ -1,5 +1,6 @@
 #include "torch_bridge.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include <ATen/Parallel.h>
@@ -36,6 +37,15 @@ at::ScalarType aten_from_dtype(DType t) {
     case DType::uint16: break;
   }
   throw Error(std::string("a ") + dtype_name(t) + " tensor cannot be given to LibTorch");
+}
+
+// LibTorch's count before any stage set one.
+int default_intra_op_threads() {
+  static const int threads = [] {
+    at::internal::lazy_init_num_threads();
+    return std::max(1, at::get_num_threads());
+  }();
+  return threads;
 }
 
 c10::Device aten_device(const Device& d) {
@@ -145,7 +155,10 @@ void declare_device_params(StageSpec& spec, const std::vector<std::string>& prec
   if (precisions.size() > 1)
     spec.choice("precision", precisions, precisions.front(),
                 "Arithmetic precision; all but fp32 (IEEE) need CUDA (tf32: fp32 tensors on TF32 tensor cores)");
-  spec.integer("threads", 0, "CPU threads for LibTorch's operators (0: the run's --threads)").range(0, 1024);
+  spec.integer("threads", 0,
+               "CPU threads for LibTorch's operators (0: LibTorch's default, OMP_NUM_THREADS or the CPUs this "
+               "process may use; never --threads, so that the results do not depend on it)")
+      .range(0, 1024);
 }
 
 DeviceOptions read_device_params(const StageContext& ctx) {
@@ -157,9 +170,16 @@ DeviceOptions read_device_params(const StageContext& ctx) {
     o.tf32 = p.tf32;
   }
   const auto threads = ctx.params.get<int64_t>("threads");
-  const int wanted = threads > 0 ? int(threads) : std::max(1, ctx.threads);
-  if (at::get_num_threads() < wanted) at::set_num_threads(wanted);
+  o.threads = threads > 0 ? int(threads) : default_intra_op_threads();
+  use_intra_op_threads(o.threads);
   return o;
+}
+
+void use_intra_op_threads(int threads) {
+  // Lazily, LibTorch gives a thread the process-wide count on its first
+  // parallel operator; done first here so that it cannot undo ours.
+  at::internal::lazy_init_num_threads();
+  if (at::get_num_threads() != threads) at::set_num_threads(threads);
 }
 
 }  // namespace screener::torch_support

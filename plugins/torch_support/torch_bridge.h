@@ -5,6 +5,7 @@
 // descriptor → condition → density never round-trip through host memory.
 #pragma once
 #include <string>
+#include <vector>
 
 #include <ATen/ATen.h>
 
@@ -55,9 +56,39 @@ struct DeviceOptions {
   c10::Device device{c10::kCPU};
   at::ScalarType dtype = at::kFloat;
   bool tf32 = false;
+  int threads = 1;  // LibTorch's intra-op threads for this stage
 };
-// Also sets LibTorch's intra-op threads (it uses 1 unless told).
+// Also sets LibTorch's intra-op threads on the calling thread. `threads` 0
+// means LibTorch's default (OMP_NUM_THREADS, else the CPUs this process may
+// use), never the run's --threads: LibTorch's CPU kernels split their work,
+// and so round, by their thread count.
 DeviceOptions read_device_params(const StageContext& ctx);
+
+// LibTorch's intra-op thread count on the calling thread (OpenMP keeps one
+// per thread, and the runtime's threads take turns running a stage, so each
+// call sets it before computing).
+void use_intra_op_threads(int threads);
+
+// A batch of `n` items through the model: `forward(first, count)` gives the
+// outputs {count, ...} of items [first, first + count). On the CPU the items
+// go one at a time, because LibTorch's kernels (oneDNN's convolutions, the
+// matrix products) give an item other bits in a batch of another size, and a
+// batch's size depends on timing (batch_timeout_ms, --threads): so an item's
+// output is the same whatever batch it came in. On CUDA the batch goes
+// whole. Returns the items' outputs, each without the batch axis.
+template <class Forward>
+std::vector<at::Tensor> forward_items(const DeviceOptions& o, int64_t n, Forward&& forward) {
+  use_intra_op_threads(o.threads);
+  std::vector<at::Tensor> items;
+  items.reserve(std::size_t(n));
+  if (o.device.is_cpu()) {
+    for (int64_t i = 0; i < n; ++i) items.push_back(forward(i, int64_t(1))[0]);
+  } else {
+    const at::Tensor y = forward(int64_t(0), n);
+    for (int64_t i = 0; i < n; ++i) items.push_back(y[i]);
+  }
+  return items;
+}
 
 // LibTorch's TF32 switch is process-wide, so the model stages that run fp32
 // convolutions or matrix products on CUDA at the same time must agree on

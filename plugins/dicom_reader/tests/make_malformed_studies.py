@@ -9,6 +9,8 @@ failed: the study's record in run_summary.json has status failed and the
 cause in its error; excluded / skipped: a discovery note naming the case's
 folder has the cause; warned: the study is done and its record carries the
 cause as a warning; done: read as a good study; nothing: no study, no crash.
+A case with "unreadable": PATH made PATH mode 000; the reader must run as a
+user who cannot open it.
 
 make_malformed_studies.py SERIES_DIR OUTDIR   (SERIES_DIR: one valid series,
 e.g. make_demo_dicom's dicom/<PatientID>/)
@@ -95,6 +97,12 @@ def truncated_in_pixel_data(s): return truncate(s, 0.7)
 def truncated_by_one_byte(s): return truncate(s, len(raw(s[mid(s)][1])) - 1)
 @case("failed", "pixel data holds", "cannot read")
 def truncated_first_slice(s): return truncate(s, 0.9, k=0)
+# Mode 000 (main() sets it): check_malformed_studies.sh runs the reader as a
+# user who may not open them, and checks that it cannot.
+@case("failed")  # the cause, which names the file, is set in main()
+def unreadable_slice(s): return s
+@case("excluded", "Permission denied")
+def unreadable_folder(s): return s
 @case("failed", "missing slice(s)")
 def empty_file(s):
     s[mid(s)] = (s[mid(s)][0], b"")
@@ -291,6 +299,14 @@ def main():
             with open(os.path.join(d, file_name), "wb") as f:
                 f.write(data)
         expectations[name] = {"expect": expect, "cause": cause}
+        if name == "unreadable_slice":
+            file_name = series[mid(series)][0]
+            os.chmod(os.path.join(d, file_name), 0)
+            expectations[name]["cause"] = [f"{file_name}' (Permission denied)"]
+            expectations[name]["unreadable"] = os.path.join(d, file_name)
+        elif name == "unreadable_folder":
+            os.chmod(d, 0)
+            expectations[name]["unreadable"] = d
     # Folders without a study: loops of symbolic links, a named pipe.
     loops = os.path.join(out, "symlink_loops")
     os.makedirs(loops)
