@@ -2,7 +2,8 @@
 # check_deterministic.sh SCREENER ROOT [model]: the same run with --threads 1
 # and with --threads 2 (and other flow-control bounds, so patches arrive in
 # other orders) writes byte-identical images and maps. With `model`, the
-# learned pipeline (random-initialised checkpoints) is checked too.
+# learned pipeline (random-initialised checkpoints) is checked too, with the
+# model stages' `deterministic` on (by default they batch for speed).
 set -euo pipefail
 screener=$1 root=$2 what=${3:-demo}
 out=$(mktemp -d)
@@ -19,7 +20,8 @@ if [ "$what" = model ]; then
     --set 'resample.target_spacing=[3.0,3.0,3.0]' --set 'patcher.roi=[64,64,32]' --set 'patcher.overlap=0.5')
   small+=(--set "descriptor.checkpoint=$m/descriptor.pt" --set descriptor.size=tiny
     --set "condition.checkpoint=$m/condition.pt" --set condition.size=tiny --set condition.d_cond=16
-    --set "density.checkpoint=$m/density.pt" --set 'density.pool=[2,2,2]')
+    --set "density.checkpoint=$m/density.pt" --set 'density.pool=[2,2,2]'
+    --set descriptor.deterministic=true --set condition.deterministic=true --set density.deterministic=true)
 fi
 "$screener" run "$pipeline" --output "$out/one" "${small[@]}" --threads 1 --max-in-flight 1 --max-patches-in-flight 1 \
   --progress-interval 0

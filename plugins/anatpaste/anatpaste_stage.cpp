@@ -48,10 +48,11 @@ class AnatPasteStage final : public Stage {
   void process_batch(const std::vector<const Inputs*>& batch, const std::vector<Emitter*>& out) override {
     std::vector<const Patch*> patches;
     for (const Inputs* in : batch) patches.push_back(&in->payload<Patch>("patches"));
-    at::Tensor y = (*network_)(stack_patches(patches, options_.device.device, options_.device.dtype));
-    if (probability_) y = y.sigmoid();
-    y = y.to(at::kCPU).to(at::kFloat);
-    for (std::size_t i = 0; i < batch.size(); ++i) out[i]->emit("scores", patch_like(*patches[i], y[int64_t(i)]));
+    const auto y = forward_items(options_.device, int64_t(patches.size()), [&](const std::vector<int64_t>& indices) {
+      at::Tensor logits = (*network_)(stack_patches(pick(patches, indices), options_.device.device, options_.device.dtype));
+      return (probability_ ? logits.sigmoid() : logits).to(at::kCPU).to(at::kFloat);
+    });
+    for (std::size_t i = 0; i < batch.size(); ++i) out[i]->emit("scores", patch_like(*patches[i], y[i]));
   }
 
  private:

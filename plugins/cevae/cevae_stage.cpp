@@ -69,9 +69,11 @@ class CeVaeStage final : public Stage {
                     "; the model takes {1, " + Json(shape_.roi).dump() + "} (set patcher.roi to " + Json(shape_.roi).dump() + ")");
       patches.push_back(&p);
     }
-    const at::Tensor x = stack_patches(patches, device_.device, at::kFloat);
-    const at::Tensor scores = cevae::score(*model_, x, which_, sigma_).to(at::kCPU);
-    for (std::size_t i = 0; i < batch.size(); ++i) out[i]->emit("nll", patch_like(*patches[i], scores[int64_t(i)]));
+    const auto scores = forward_items(device_, int64_t(patches.size()), [&](const std::vector<int64_t>& indices) {
+      return cevae::score(*model_, stack_patches(pick(patches, indices), device_.device, at::kFloat), which_, sigma_)
+          .to(at::kCPU);
+    });
+    for (std::size_t i = 0; i < batch.size(); ++i) out[i]->emit("nll", patch_like(*patches[i], scores[i]));
   }
 
  private:

@@ -33,9 +33,8 @@ class ConditionLearnedStage final : public Stage {
   void process_batch(const std::vector<const Inputs*>& batch, const std::vector<Emitter*>& out) override {
     std::vector<const Patch*> patches;
     for (const Inputs* in : batch) patches.push_back(&in->payload<Patch>("patches"));
-    const auto c = forward_items(options_.device, int64_t(patches.size()), [&](int64_t first, int64_t count) {
-      const std::vector<const Patch*> items(patches.begin() + first, patches.begin() + first + count);
-      at::Tensor x = stack_patches(items, options_.device.device, options_.device.dtype);
+    const auto c = forward_items(options_.device, int64_t(patches.size()), [&](const std::vector<int64_t>& indices) {
+      at::Tensor x = stack_patches(pick(patches, indices), options_.device.device, options_.device.dtype);
       if (mask_channel_) x = at::cat({x, at::ones_like(x)}, 1);
       return (*network_)(x);
     });

@@ -60,10 +60,8 @@ class DensityStage final : public Stage {
       descriptors.push_back(&in->payload<Patch>("descriptors"));
       conditions.push_back(&in->payload<Patch>("conditions"));
     }
-    const auto nll = forward_items(device_, int64_t(batch.size()), [&](int64_t first, int64_t count) {
-      const auto items = [&](const std::vector<const Patch*>& all) {
-        return std::vector<const Patch*>(all.begin() + first, all.begin() + first + count);
-      };
+    const auto nll = forward_items(device_, int64_t(batch.size()), [&](const std::vector<int64_t>& indices) {
+      const auto items = [&](const std::vector<const Patch*>& all) { return pick(all, indices); };
       // Pooled first, in the descriptors' precision, then widened: no full-size float copy.
       const auto y = density::pool_maps(stack_patches(items(descriptors), device_.device), pool_).to(at::kFloat);
       const auto c = density::pool_maps(stack_patches(items(conditions), device_.device), pool_).to(at::kFloat);

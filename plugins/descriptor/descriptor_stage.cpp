@@ -31,9 +31,8 @@ class DescriptorStage final : public Stage {
   void process_batch(const std::vector<const Inputs*>& batch, const std::vector<Emitter*>& out) override {
     std::vector<const Patch*> patches;
     for (const Inputs* in : batch) patches.push_back(&in->payload<Patch>("patches"));
-    const auto y = forward_items(options_.device, int64_t(patches.size()), [&](int64_t first, int64_t count) {
-      const std::vector<const Patch*> items(patches.begin() + first, patches.begin() + first + count);
-      return (*network_)(stack_patches(items, options_.device.device, options_.device.dtype));
+    const auto y = forward_items(options_.device, int64_t(patches.size()), [&](const std::vector<int64_t>& indices) {
+      return (*network_)(stack_patches(pick(patches, indices), options_.device.device, options_.device.dtype));
     });
     for (std::size_t i = 0; i < batch.size(); ++i) out[i]->emit("descriptors", patch_like(*patches[i], y[i]));
   }

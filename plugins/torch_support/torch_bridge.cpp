@@ -156,9 +156,12 @@ void declare_device_params(StageSpec& spec, const std::vector<std::string>& prec
     spec.choice("precision", precisions, precisions.front(),
                 "Arithmetic precision; all but fp32 (IEEE) need CUDA (tf32: fp32 tensors on TF32 tensor cores)");
   spec.integer("threads", 0,
-               "CPU threads for LibTorch's operators (0: LibTorch's default, OMP_NUM_THREADS or the CPUs this "
-               "process may use; never --threads, so that the results do not depend on it)")
+               "CPU threads for LibTorch's operators (0: the run's --threads; with deterministic, LibTorch's "
+               "default, OMP_NUM_THREADS or the CPUs this process may use, never --threads)")
       .range(0, 1024);
+  spec.flag("deterministic", false,
+               "The same bytes whatever --threads and the timing: on the CPU, items through the model one at a "
+               "time on a fixed number of threads (slower: docs/reliability.md)");
 }
 
 DeviceOptions read_device_params(const StageContext& ctx) {
@@ -170,8 +173,14 @@ DeviceOptions read_device_params(const StageContext& ctx) {
     o.tf32 = p.tf32;
   }
   const auto threads = ctx.params.get<int64_t>("threads");
-  o.threads = threads > 0 ? int(threads) : default_intra_op_threads();
-  use_intra_op_threads(o.threads);
+  o.deterministic = ctx.params.get<bool>("deterministic");
+  if (o.deterministic) {
+    o.threads = threads > 0 ? int(threads) : default_intra_op_threads();
+    use_intra_op_threads(o.threads);
+  } else {
+    o.threads = threads > 0 ? int(threads) : std::max(1, ctx.threads);
+    if (at::get_num_threads() < o.threads) at::set_num_threads(o.threads);
+  }
   return o;
 }
 

@@ -4,6 +4,7 @@
 // model stage gets it back without a copy (and without leaving the GPU), so
 // descriptor → condition → density never round-trip through host memory.
 #pragma once
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -57,11 +58,13 @@ struct DeviceOptions {
   at::ScalarType dtype = at::kFloat;
   bool tf32 = false;
   int threads = 1;  // LibTorch's intra-op threads for this stage
+  bool deterministic = false;  // the same bytes whatever the timing (forward_items)
 };
-// Also sets LibTorch's intra-op threads on the calling thread. `threads` 0
-// means LibTorch's default (OMP_NUM_THREADS, else the CPUs this process may
-// use), never the run's --threads: LibTorch's CPU kernels split their work,
-// and so round, by their thread count.
+// Also sets LibTorch's intra-op threads: `threads`, 0 meaning the run's
+// --threads; with `deterministic`, 0 means LibTorch's default
+// (OMP_NUM_THREADS, else the CPUs this process may use), never --threads,
+// because LibTorch's CPU kernels split their work, and so round, by their
+// thread count.
 DeviceOptions read_device_params(const StageContext& ctx);
 
 // LibTorch's intra-op thread count on the calling thread (OpenMP keeps one
@@ -69,25 +72,37 @@ DeviceOptions read_device_params(const StageContext& ctx);
 // call sets it before computing).
 void use_intra_op_threads(int threads);
 
-// A batch of `n` items through the model: `forward(first, count)` gives the
-// outputs {count, ...} of items [first, first + count). On the CPU the items
-// go one at a time, because LibTorch's kernels (oneDNN's convolutions, the
-// matrix products) give an item other bits in a batch of another size, and a
-// batch's size depends on timing (batch_timeout_ms, --threads): so an item's
-// output is the same whatever batch it came in. On CUDA the batch goes
-// whole. Returns the items' outputs, each without the batch axis.
+// A batch of `n` items through the model: `forward(indices)` gives the
+// outputs {indices.size(), ...} of those items. By default the call's items go
+// as one batch. With `deterministic`, on the CPU they go one at a time with a
+// fixed LibTorch thread count, because LibTorch's kernels (oneDNN's
+// convolutions, the matrix products) give an item other bits in a batch of
+// another size or on another number of threads, and how many items a call
+// gets depends on timing (batch_timeout_ms, --threads): an item's output is
+// then the same whatever call it came in, at a cost in speed
+// (docs/reliability.md). Returns the items' outputs, each without the batch axis.
 template <class Forward>
 std::vector<at::Tensor> forward_items(const DeviceOptions& o, int64_t n, Forward&& forward) {
-  use_intra_op_threads(o.threads);
+  if (o.deterministic) use_intra_op_threads(o.threads);
   std::vector<at::Tensor> items;
   items.reserve(std::size_t(n));
-  if (o.device.is_cpu()) {
-    for (int64_t i = 0; i < n; ++i) items.push_back(forward(i, int64_t(1))[0]);
-  } else {
-    const at::Tensor y = forward(int64_t(0), n);
-    for (int64_t i = 0; i < n; ++i) items.push_back(y[i]);
+  const int64_t size = o.deterministic && o.device.is_cpu() ? 1 : std::max<int64_t>(1, n);
+  for (int64_t first = 0; first < n; first += size) {
+    std::vector<int64_t> indices;
+    for (int64_t i = first; i < std::min(first + size, n); ++i) indices.push_back(i);
+    const at::Tensor y = forward(indices);
+    for (int64_t i = first; i < std::min(first + size, n); ++i) items.push_back(y[i - first]);
   }
   return items;
+}
+
+// The items of `all` at `indices`, for forward_items' callbacks.
+template <class T>
+std::vector<T> pick(const std::vector<T>& all, const std::vector<int64_t>& indices) {
+  std::vector<T> out;
+  out.reserve(indices.size());
+  for (int64_t i : indices) out.push_back(all[std::size_t(i)]);
+  return out;
 }
 
 // LibTorch's TF32 switch is process-wide, so the model stages that run fp32
