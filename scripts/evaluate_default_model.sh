@@ -14,20 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${SCREENER_BIN:-$root/build/bin}
 work=${1:-$root/out/results}
 mkdir -p "$work"
-if [ ! -d "$work/test/dicom" ]; then
-  "$bin/make_demo_dicom" "$work/lesions" 5 2000 3 --variety > /dev/null
-  "$bin/make_demo_dicom" "$work/normal" 3 3000 0 --variety > /dev/null
-  mkdir -p "$work/test/dicom" "$work/test/truth" "$work/test/body"
-  for d in "$work"/normal/dicom/*; do  # distinct patients: DEMO-000N -> NORMAL-000N
-    id=NORMAL-${d##*-}
-    dcmodify -nb -m PatientID="$id" "$d"/*.dcm > /dev/null
-    mv "$d" "$work/test/dicom/$id"
-    mv "$work/normal/truth/DEMO-${d##*-}.lesions.nii.gz" "$work/test/truth/$id.lesions.nii.gz"
-    mv "$work/normal/body/DEMO-${d##*-}.body.nii.gz" "$work/test/body/$id.body.nii.gz"
-  done
-  mv "$work"/lesions/dicom/* "$work/test/dicom/" && mv "$work"/lesions/truth/* "$work/test/truth/"
-  mv "$work"/lesions/body/* "$work/test/body/"
-fi
+SCREENER_BIN=$bin "$root/scripts/make_results_test_set.sh" "$work"
 /usr/bin/python3 - "$root/pipelines/screen_model.json" "$work" <<'PY'
 import json, sys
 base = json.load(open(sys.argv[1]))
