@@ -49,7 +49,7 @@ class CeVaeTrainerStage final : public Stage {
     noise_.min_boxes = boxes[0], noise_.max_boxes = boxes[1];
     noise_.max_side = p.get<double>("box_side");
     batch_ = p.get<int64_t>("batch");
-    max_patches_ = p.get<int64_t>("max_patches");
+    kept_ = PatchReservoir<at::Tensor>(p.get<int64_t>("max_patches"));
     seed_ = uint64_t(p.get<int64_t>("seed"));
     options_.loss_terms = {"kl", "rec_vae", "rec_ce"};
   }
@@ -58,30 +58,18 @@ class CeVaeTrainerStage final : public Stage {
     const Patch& patch = in.payload<Patch>("patches");
     const auto& s = patch.data.shape();
     if (s.size() != 4 || s[0] != 1) throw Error("cevae_trainer: patches must have one channel, got " + Json(s).dump());
-    const uint64_t key = in.study().serial << 20 | uint64_t(in.first().index & 0xFFFFF);
     at::Tensor data = to_aten(patch.data, at::kCPU).to(at::kHalf).clone();
     std::lock_guard lock(mu_);
-    if (!kept_.empty() && kept_.begin()->second.sizes() != data.sizes())
+    if (!kept_.empty() && kept_.kept().begin()->second.sizes() != data.sizes())
       throw Error("cevae_trainer: patches of different shapes (" + Json(s).dump() + " in " + in.study().id + ")");
-    ++seen_;
-    // Reservoir sampling keyed by the patch, not the arrival order: which
-    // patches are kept does not depend on timing.
-    if (int64_t(kept_.size()) >= max_patches_) {
-      const uint64_t rank = mix64(key);
-      auto worst = std::prev(order_.end());
-      if (rank >= worst->first) return;
-      kept_.erase(worst->second);
-      order_.erase(worst);
-    }
-    kept_[key] = std::move(data);
-    order_.emplace(mix64(key), key);
+    kept_.offer(PatchReservoir<at::Tensor>::key(in), [&] { return std::move(data); });
   }
 
   std::vector<fs::path> finish(const RunCompletion&) override {
     std::lock_guard lock(mu_);
     if (kept_.empty()) throw Error("no patch reached the trainer: nothing to train on");
     std::vector<const at::Tensor*> bank;
-    for (const auto& [key, t] : kept_) bank.push_back(&t);
+    for (const auto& [key, t] : kept_.kept()) bank.push_back(&t);
     for (std::size_t a = 0; a < 3; ++a) shape_.roi[a] = bank[0]->size(int64_t(a) + 1);
     cevae::check_shape(shape_);
 
@@ -92,7 +80,7 @@ class CeVaeTrainerStage final : public Stage {
     for (auto& [key, t] : model) t = t.detach().to(device_).requires_grad_(true);
     Trainer trainer(options_, std::move(model), {}, ctx_.log);
     ctx_.log("ceVAE: widths " + Json(shape_.widths).dump() + ", latent " + std::to_string(shape_.latent) + ", patches " +
-             Json(shape_.roi).dump() + ", " + std::to_string(bank.size()) + " kept of " + std::to_string(seen_) + ", on " +
+             Json(shape_.roi).dump() + ", " + std::to_string(bank.size()) + " kept of " + std::to_string(kept_.seen()) + ", on " +
              device_name(device_));
 
     while (trainer.wants_step(INT64_MAX)) {
@@ -117,7 +105,7 @@ class CeVaeTrainerStage final : public Stage {
                            {"boxes", {noise_.min_boxes, noise_.max_boxes}},
                            {"box_side", noise_.max_side},
                            {"batch", batch_},
-                           {"patches_seen", seen_},
+                           {"patches_seen", kept_.seen()},
                            {"patches_kept", kept_.size()},
                            {"device", device_name(device_)}});
   }
@@ -130,12 +118,11 @@ class CeVaeTrainerStage final : public Stage {
   cevae::CeVaeShape shape_;
   cevae::BoxNoise noise_;
   double beta_ = 0.01, ce_factor_ = 0.5;
-  int64_t batch_ = 8, max_patches_ = 20000, seen_ = 0;
+  int64_t batch_ = 8;
   uint64_t seed_ = 0;
 
   std::mutex mu_;
-  std::map<uint64_t, at::Tensor> kept_;        // {1, roi}, float16 on the host
-  std::multimap<uint64_t, uint64_t> order_;  // reservoir rank → key
+  PatchReservoir<at::Tensor> kept_;  // {1, roi}, float16 on the host
 };
 
 SCREENER_PLUGIN(CeVaeTrainerStage, "cevae_trainer", "1.0.0",

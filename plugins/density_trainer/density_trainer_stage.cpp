@@ -49,7 +49,7 @@ class DensityTrainerStage final : public Stage {
     pool_ = p.get<std::vector<int64_t>>("pool");
     noise_ = p.get<double>("noise");
     batch_ = p.get<int64_t>("batch");
-    max_patches_ = p.get<int64_t>("max_patches");
+    kept_ = PatchReservoir<Features>(p.get<int64_t>("max_patches"));
     seed_ = uint64_t(p.get<int64_t>("seed"));
   }
 
@@ -58,27 +58,17 @@ class DensityTrainerStage final : public Stage {
       return density::pool_maps(to_aten(in.payload<Patch>(port).data, device_).unsqueeze(0), pool_).to(at::kFloat);
     };
     const at::Tensor y = pool_of("descriptors"), c = pool_of("conditions");
-    const uint64_t key = in.study().serial << 20 | uint64_t(in.first().index & 0xFFFFF);
     std::lock_guard lock(mu_);
-    ++seen_;
-    // Reservoir sampling keyed by the patch, not the arrival order: which
-    // patches are kept does not depend on timing.
-    if (int64_t(kept_.size()) >= max_patches_) {
-      const uint64_t rank = mix64(key);
-      auto worst = std::prev(order_.end());
-      if (rank >= worst->first) return;
-      kept_.erase(worst->second);
-      order_.erase(worst);
-    }
-    kept_[key] = {y.squeeze(0).to(at::kCPU, at::kHalf), c.squeeze(0).to(at::kCPU, at::kHalf)};
-    order_.emplace(mix64(key), key);
+    kept_.offer(PatchReservoir<Features>::key(in), [&] {
+      return Features{y.squeeze(0).to(at::kCPU, at::kHalf), c.squeeze(0).to(at::kCPU, at::kHalf)};
+    });
   }
 
   std::vector<fs::path> finish(const RunCompletion&) override {
     std::lock_guard lock(mu_);
     if (kept_.empty()) throw Error("no patch reached the trainer: nothing to train on");
     std::vector<const Features*> bank;
-    for (const auto& [key, f] : kept_) bank.push_back(&f);
+    for (const auto& [key, f] : kept_.kept()) bank.push_back(&f);
     shape_.descriptor = bank[0]->y.size(0);
     shape_.condition = bank[0]->c.size(0);
     if (kind_.find("conditional") == 0 && shape_.condition == 0)
@@ -125,7 +115,7 @@ class DensityTrainerStage final : public Stage {
                            {"hidden", shape_.hidden},
                            {"blocks", shape_.blocks},
                            {"noise", noise_},
-                           {"patches_seen", seen_},
+                           {"patches_seen", kept_.seen()},
                            {"patches_kept", kept_.size()},
                            {"device", device_name(device_)}});
   }
@@ -161,12 +151,11 @@ class DensityTrainerStage final : public Stage {
   density::DensityShape shape_;
   std::vector<int64_t> pool_;
   double noise_ = 0.1;
-  int64_t batch_ = 4, max_patches_ = 20000, seen_ = 0;
+  int64_t batch_ = 4;
   uint64_t seed_ = 0;
 
   std::mutex mu_;
-  std::map<uint64_t, Features> kept_;
-  std::multimap<uint64_t, uint64_t> order_;  // reservoir rank → key
+  PatchReservoir<Features> kept_;
 };
 
 SCREENER_PLUGIN(DensityTrainerStage, "density_trainer", "1.0.0",

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <memory>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,40 @@ TrainingState load_training_state(const std::filesystem::path& file);
 at::Generator step_generator(uint64_t seed, int64_t step);
 // SplitMix64's finaliser: unrelated outputs for neighbouring inputs.
 uint64_t mix64(uint64_t z);
+
+// The patches a trainer keeps, at most `capacity`: beyond, a reservoir sample
+// keyed by the patch (its study's serial and index), not by arrival order, so
+// that which patches are kept does not depend on timing. Not thread-safe.
+template <class T>
+class PatchReservoir {
+ public:
+  explicit PatchReservoir(int64_t capacity = 0) : capacity_(capacity) {}
+  static uint64_t key(const Inputs& in) { return in.study().serial << 20 | uint64_t(in.first().index & 0xFFFFF); }
+  // Keeps make()'s value for the patch `key` if the sample takes it (make()
+  // is not called otherwise).
+  template <class Make>
+  void offer(uint64_t key, Make&& make) {
+    ++seen_;
+    if (int64_t(kept_.size()) >= capacity_) {
+      auto worst = std::prev(order_.end());
+      if (mix64(key) >= worst->first) return;
+      kept_.erase(worst->second);
+      order_.erase(worst);
+    }
+    kept_[key] = make();
+    order_.emplace(mix64(key), key);
+  }
+  const std::map<uint64_t, T>& kept() const { return kept_; }
+  bool empty() const { return kept_.empty(); }
+  std::size_t size() const { return kept_.size(); }
+  int64_t seen() const { return seen_; }
+
+ private:
+  int64_t capacity_;
+  int64_t seen_ = 0;
+  std::map<uint64_t, T> kept_;
+  std::multimap<uint64_t, uint64_t> order_;  // reservoir rank → key
+};
 
 }  // namespace screener::torch_support
 
