@@ -5,10 +5,12 @@
 #include <tbb/task_arena.h>
 
 #include <cstdio>
+#include <cmath>
 #include <cstring>
 #include <string>
 
 #include "phantom.h"
+#include "round_half_away.h"
 
 using namespace screener;
 using namespace screener::phantom;
@@ -109,4 +111,12 @@ TEST(PhantomBytes, TheDigestSeesAOneVoxelChange) {
   const auto before = digest(ct);
   ct.hu[ct.hu.size() / 2] += 1;
   EXPECT_NE(digest(ct), before);
+}
+
+TEST(PhantomBytes, RoundHalfAwayIsLround) {
+  std::vector<double> xs{0.0,  -0.0, 0.5,    -0.5,   1.5,     -1.5,       2.5, -2.5, 0.49999999999999994,
+                         -0.49999999999999994, 3071.5, -1024.5, 0x1.0p52 - 0.5, -0x1.0p52 + 0.5, 0x1.0p53, -1e18,
+                         1e-300, std::nextafter(2.5, 0.0), std::nextafter(-2.5, 0.0)};
+  for (int i = -40000; i <= 40000; ++i) xs.push_back(i * 0.0625 + 0.03125 * (i % 3));
+  for (const double x : xs) EXPECT_EQ(round_half_away(x), std::lround(x)) << x;
 }
