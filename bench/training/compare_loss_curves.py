@@ -1,7 +1,7 @@
 """compare_loss_curves.py NAME REFERENCE_CSV OTHER_CSV [--rtol R] [--column loss]:
 whether two trainings from the same seed (a CPU run and a CUDA run, say)
 followed the same loss curve: for every step, |a - b| / max(|a|, |b|, floor)
-<= R, floor being 1% of the reference curve's largest |loss| (a curve that
+<= R (default 1e-4), floor being 1% of the reference curve's largest |loss| (a curve that
 crosses zero, as a negative log-likelihood may, is not judged by its smallest
 values). Prints one line, "NAME: PASS ..." or "NAME: FAIL ...", and exits 0 or 1.
 Plain Python (no numpy): it runs with whichever python3 a machine has."""
@@ -24,7 +24,7 @@ def main():
     p.add_argument("name")
     p.add_argument("reference")
     p.add_argument("other")
-    p.add_argument("--rtol", type=float, default=1e-3)
+    p.add_argument("--rtol", type=float, default=1e-4)
     p.add_argument("--column", default="loss")
     a = p.parse_args()
     try:
