@@ -6,17 +6,33 @@
 #   1. the CUDA tests (CUDA against the PyTorch reference, every precision),
 #   2. the model benchmarks on cuda (bench/models),
 #   3. the pipelined run on a stream of realistic studies (bench/model_pipeline),
-#   4. the model plugins' other tests, against this LibTorch.
+#      the GPU's busy share sampled while it runs, against the goal of 85 %,
+#   4. CUDA training of the descriptor, the condition and the density against
+#      the same trainings on the CPU from the same seed (bench/training),
+#   5. the base UNet's patches/s per precision with and without cuDNN's
+#      benchmark mode and channels-last, where bench_models offers them,
+#   6. the model plugins' other tests, against this LibTorch.
 # A phase that would start after SCREENER_GPU_BUDGET_S seconds (default 420)
 # is skipped, so the output always comes back; SCREENER_GPU_SKIP names phases
 # to leave out. SCREENER_GPU_PRECISIONS: the benchmarks' precisions;
 # SCREENER_GPU_STUDIES (8) and SCREENER_GPU_OVERLAP ("fp32:fp32:2 bf16:tf32:2
 # bf16:tf32:4", each UNETS:DENSITY:STUDIES_IN_FLIGHT): the pipelined runs.
-# Logs under $OUT (or out/gpu):
-# summary.txt (read it first), build.txt, cuda_tests.txt, bench_models.jsonl,
-# overlap.txt, tests.txt.
+# SCREENER_GPU_TRAIN_STEPS (200): the training comparison's steps per model.
+# SCREENER_GPU_PLAN=issue17: the one short run of issue 17 (about 8 minutes):
+# no CUDA tests, no full benchmark table, no other tests (they ran before);
+# the bf16 and the tf32 stream with 8 studies in flight (24 studies each),
+# the training comparison and the UNet variants; budget 400 s. Run it as
+#   run(command="SCREENER_GPU_PLAN=issue17 scripts/gpu_check.sh", carry=[".gpu-bundle"], timeout_s=560)
+# Logs under $OUT (or out/gpu), at most 8 files (what the device tool returns):
+# summary.txt (read it first), build.txt, cuda_tests.txt, bench_models.jsonl
+# (the UNet variants too, with their "flags"), overlap.txt, training.txt,
+# training_losses.tar.gz (both devices' loss logs), tests.txt.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ "${SCREENER_GPU_PLAN:-}" = issue17 ]; then
+  : "${SCREENER_GPU_SKIP:=cuda_tests bench_models tests}" "${SCREENER_GPU_OVERLAP:=bf16:tf32:8 tf32:tf32:8}"
+  : "${SCREENER_GPU_STUDIES:=24}" "${SCREENER_GPU_BUDGET_S:=400}"
+fi
 bundle=$root/.gpu-bundle/root
 out=${OUT:-$root/out/gpu}
 build=$root/build-gpu
@@ -64,8 +80,10 @@ export SCREENER_PYTHON=$python
 
 # Only plugins without ITK, DCMTK, GDCM, curl or libpng (none is on that
 # machine): the model stages and the CPU stages of a writer-less pipeline.
-keep=" torch_support descriptor condition_learned condition_sincos condition_none density phantom_source \
-foreground_crop resample intensity_window clahe patcher aggregator mask_map "
+# anatpaste_support: plain C++ the phantom source links.
+keep=" torch_support anatpaste_support descriptor condition_learned condition_sincos condition_none density \
+phantom_source foreground_crop resample intensity_window clahe patcher aggregator mask_map ssl_trainer \
+density_trainer "
 skip=""
 for dir in "$root"/plugins/*/; do
   name=$(basename "$dir")
@@ -87,8 +105,8 @@ why_no_torch() {
 phase configure "$out/build.txt" configure || { tail -40 "$out/build.txt"; why_no_torch; exit 1; }
 targets=(screener screener_descriptor screener_condition_learned screener_condition_sincos screener_condition_none
   screener_density screener_phantom_source screener_foreground_crop screener_resample screener_intensity_window
-  screener_clahe screener_patcher screener_aggregator screener_mask_map torch_support_tests descriptor_tests
-  condition_learned_tests condition_sincos_tests density_tests bench_models)
+  screener_clahe screener_patcher screener_aggregator screener_mask_map screener_ssl_trainer screener_density_trainer
+  torch_support_tests descriptor_tests condition_learned_tests condition_sincos_tests density_tests bench_models)
 phase build "$out/build.txt" cmake --build "$build" -j "$(nproc)" --target "${targets[@]}" ||
   { tail -60 "$out/build.txt"; exit 1; }
 
@@ -106,22 +124,22 @@ phase bench_models "$out/bench_models.jsonl" \
 # after crop and resampling, ~100 windows of 96×96×64), base UNets, the
 # official-size conditional Glow.
 overlap() {
-  local precision=$1 density_precision=$2 in_flight=$3
+  local precision=$1 density_precision=$2 in_flight=$3 samples=$build/utilization_$1_$2_$3.txt
   echo "== UNets $precision, density $density_precision, studies in flight $in_flight"
-  # The GPU's busy share, sampled every 100 ms over the whole run (model
-  # loading and the first study's preprocessing included).
-  nvidia-smi --query-gpu=utilization.gpu --format=csv,noheader,nounits -lms 100 >"$build/utilization.txt" &
-  local sampler=$!
-  SCREENER_BENCH_PIPELINE=$build/gpu_overlap.json SCREENER_BENCH_DENSITY=conditional_glow \
+  # The GPU's busy share: nvidia-smi's utilization (share of time a kernel
+  # ran) every 200 ms while the pipeline runs, its filling and draining included.
+  SCREENER_BENCH_GPU_SAMPLES=$samples SCREENER_BENCH_PIPELINE=$build/gpu_overlap.json \
+    SCREENER_BENCH_DENSITY=conditional_glow \
     SCREENER_BENCH_ARGS="--set patcher.roi=[96,96,64] --set descriptor.precision=$precision \
 --set condition.precision=$precision --set density.precision=$density_precision --set descriptor.batch_size=8 \
 --set condition.batch_size=8 --max-in-flight $in_flight" \
     "$root/bench/model_pipeline/bench_overlap.sh" "$build" "${SCREENER_GPU_STUDIES:-8}" base cuda "[512,512,240]" \
     "[0.75,0.75,1.25]"
   local rc=$?
-  kill $sampler 2>/dev/null
-  awk '{ n++; sum += $1; idle += ($1 == 0) } END { if (n) printf "gpu utilization: mean %.1f%%, %d samples, %.1f%% of them idle\n", sum / n, n, 100 * idle / n }' \
-    "$build/utilization.txt"
+  awk -v goal=85 '{ n++; sum += $1; idle += ($1 == 0) } END {
+    if (!n) { print "gpu utilization: no samples"; exit }
+    printf "gpu utilization: mean %.1f%%, %d samples, %.1f%% of them idle; goal >= %d%%: %s\n", sum / n, n,
+      100 * idle / n, goal, (sum / n >= goal ? "PASS" : "FAIL") }' "$samples"
   return $rc
 }
 "$python" "$root/bench/model_pipeline/without_writers.py" "$root/pipelines/demo_model.json" "$build/gpu_overlap.json"
@@ -130,6 +148,63 @@ for run in ${SCREENER_GPU_OVERLAP:-fp32:fp32:2 bf16:tf32:2 bf16:tf32:4}; do
   phase "overlap_${unets}_${density}_${in_flight}" "$out/overlap.txt" overlap "$unets" "$density" "$in_flight"
 done
 grep -E "^==|wall_seconds|busy_seconds\"|working_share|utilization" "$out/overlap.txt" | tee -a "$summary"
+
+# CUDA against CPU training from the same seed: the CPU runs on 12 cores, the
+# CUDA runs (fed by 4) beside them.
+training() {
+  rm -rf "$build/training"
+  SCREENER_TRAIN_THREADS_A=12 SCREENER_TRAIN_THREADS_B=4 \
+    "$root/bench/training/compare_devices.sh" "$build/bin" "$build/training" "${SCREENER_GPU_TRAIN_STEPS:-200}" cpu cuda
+  local rc=$?
+  tar -czf "$out/training_losses.tar.gz" -C "$build/training" $(cd "$build/training" && ls -d */*/*_loss.csv */*/*_training.json 2>/dev/null)
+  return $rc
+}
+phase training "$out/training.txt" training
+grep -E "PASS|FAIL|trained in" "$out/training.txt" 2>/dev/null | tee -a "$summary"
+
+# The base UNet (the official descriptor) at batch 16 per precision, plain and
+# with each switch bench_models offers (cuDNN's benchmark mode, channels-last
+# 3-D); skipped when it offers neither.
+unet_variants() {
+  local help flag_sets=("") precision flags line ckpt=$build/unet_base
+  help=$("$build/bin/bench_models" --help 2>&1)
+  [[ $help == *--cudnn-benchmark* ]] && flag_sets+=("--cudnn-benchmark")
+  [[ $help == *--channels-last* ]] && flag_sets+=("--channels-last")
+  [[ $help == *--cudnn-benchmark* && $help == *--channels-last* ]] && flag_sets+=("--cudnn-benchmark --channels-last")
+  if ((${#flag_sets[@]} == 1)); then
+    echo "bench_models offers neither --cudnn-benchmark nor --channels-last: nothing to compare"
+    return 0
+  fi
+  "$python" "$root/tests/reference/make_reference_case.py" descriptor "$ckpt" --size base --shape 32 32 32 --seed 1 \
+    >/dev/null || return 1
+  for precision in ${SCREENER_GPU_PRECISIONS:-fp32 tf32 fp16 bf16}; do
+    for flags in "${flag_sets[@]}"; do
+      # The switches' place on the command line is bench_models' own: before the positionals, else after.
+      line=$("$build/bin/bench_models" $flags descriptor "$ckpt/state_dict.pt" base cuda "$precision" 16 20 2>/dev/null) ||
+        line=$("$build/bin/bench_models" descriptor "$ckpt/state_dict.pt" base cuda "$precision" 16 20 $flags) ||
+        line="{\"failed\": \"$precision $flags\"}"
+      echo "{\"flags\": \"$flags\", ${line#\{}"
+    done
+  done
+}
+phase unet_variants "$out/bench_models.jsonl" unet_variants
+grep '"flags"' "$out/bench_models.jsonl" 2>/dev/null | "$python" -c '
+import json, sys
+rows = []
+for l in sys.stdin:
+    try:
+        rows.append(json.loads(l))
+    except ValueError:
+        rows.append({"flags": "?", "failed": l.strip()})
+plain = {r.get("precision"): r.get("patches_per_second") for r in rows if not r["flags"] and "precision" in r}
+for r in rows:
+    if "patches_per_second" not in r:
+        print("unet base batch 16 failed:", r.get("failed"))
+        continue
+    base = plain.get(r["precision"])
+    ratio = " (%.2fx plain)" % (r["patches_per_second"] / base) if r["flags"] and base else ""
+    print("unet base batch 16 %s %s: %.1f patches/s%s" % (r["precision"], r["flags"] or "plain", r["patches_per_second"], ratio))
+' 2>/dev/null | tee -a "$summary"
 
 export OMP_NUM_THREADS=4
 phase tests "$out/tests.txt" ctest --test-dir "$build" -E "Cuda|Tf32" \

@@ -10,6 +10,8 @@
 # SCREENER_BENCH_DENSITY=conditional_glow scores with the official-size
 # conditional Glow (64 blocks × 512) instead of the conditional Gaussian;
 # SCREENER_BENCH_ARGS adds options (--set ..., --max-in-flight N).
+# SCREENER_BENCH_GPU_SAMPLES=FILE: nvidia-smi's GPU utilization (%) every
+# 200 ms while the pipeline runs (not while the models are made), one a line.
 set -euo pipefail
 build=$1 studies=${2:-4} size=${3:-tiny} device=${4:-auto}
 study_size=${5:-[128,128,64]} study_spacing=${6:-[1.5,1.5,2.25]}
@@ -26,10 +28,18 @@ if [ "${SCREENER_BENCH_DENSITY:-}" = conditional_glow ]; then
     --hidden 512 --shape 24 24 16 --seed 5 >/dev/null
   density=$tmp/glow/state_dict.pt
 fi
+sampler=
+if [ -n "${SCREENER_BENCH_GPU_SAMPLES:-}" ]; then
+  nvidia-smi --query-gpu=utilization.gpu --format=csv,noheader,nounits -lms 200 >"$SCREENER_BENCH_GPU_SAMPLES" &
+  sampler=$!
+fi
+status=0
 "$build/bin/screener" run "$pipeline" --input "phantom:$studies:3" --output "$tmp/out" \
   --set "source.size=$study_size" --set "source.spacing=$study_spacing" \
   --set descriptor.checkpoint=$m/descriptor.pt --set descriptor.size=$size --set descriptor.device=$device \
   --set condition.checkpoint=$m/condition.pt --set condition.size=$size --set condition.d_cond=16 \
   --set condition.device=$device --set density.checkpoint=$density --set density.device=$device \
-  --set 'density.pool=[3,3,2]' ${SCREENER_BENCH_ARGS:-} >"$tmp/log" 2>&1 || { tail -20 "$tmp/log" >&2; exit 1; }
+  --set 'density.pool=[3,3,2]' ${SCREENER_BENCH_ARGS:-} >"$tmp/log" 2>&1 || status=$?
+[ -n "$sampler" ] && { kill "$sampler" 2>/dev/null || true; }
+[ $status -eq 0 ] || { tail -20 "$tmp/log" >&2; exit 1; }
 "$py" "$root/bench/model_pipeline/overlap_report.py" "$tmp/out/run_summary.json"

@@ -31,7 +31,8 @@ class Draw {
 // Noise from the voxel's own counter, not a running generator: the same
 // values whatever the order or the number of threads that compute them.
 // Box-Muller over a row of voxels v0, v0 + 1, ...: the draws first, then the
-// log and the cos each in a loop of its own (the same calls, so the same bits).
+// cos and the log each in a loop of its own (the same calls on the same
+// arguments as one voxel at a time, so the same bits).
 uint64_t splitmix64(uint64_t x) {
   x += 0x9E3779B97F4A7C15ull;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -59,9 +60,7 @@ struct RowNormals {
       ++start[bucket(angle[i]) + 1];
     }
     for (int k = 0; k < buckets; ++k) start[std::size_t(k) + 1] += start[std::size_t(k)];
-    for (std::size_t i = 0; i < n; ++i) {
-      order[start[bucket(angle[i])]++] = uint32_t(i);
-    }
+    for (std::size_t i = 0; i < n; ++i) order[start[bucket(angle[i])]++] = uint32_t(i);
     for (const uint32_t i : order) angle[i] = std::cos(2.0 * M_PI * angle[i]);
     for (std::size_t i = 0; i < n; ++i) out[i] = std::log(out[i]);
     for (std::size_t i = 0; i < n; ++i) out[i] = std::sqrt(-2.0 * out[i]) * angle[i];
