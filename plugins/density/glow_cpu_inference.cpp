@@ -18,9 +18,21 @@ void check_size(const std::vector<float>& v, std::size_t n, const char* what) {
                                 " values, expected " + std::to_string(n));
 }
 
-float sigmoid(float s) { return 1.0f / (1.0f + std::exp(-s)); }
-// log σ(s) without overflow, as LibTorch's log_sigmoid: min(s, 0) − log1p(e^−|s|).
-float log_sigmoid(float s) { return std::min(s, 0.0f) - std::log1p(std::exp(-std::abs(s))); }
+// x2 ← (x2 + t)·σ(s + 2) for one row, returning Σ log σ(s + 2). One exp per
+// element and one log per row: the σ multiply in float64 (a product of
+// sigmoids only underflows below ~1e-300, flushed into the sum before that).
+double couple(const float* s_logit, const float* shift, float* x2, int64_t half) {
+  double sum = 0, product = 1;
+  for (int64_t j = 0; j < half; ++j) {
+    const float s = s_logit[j] + 2.0f;
+    const double e = std::exp(-double(std::abs(s)));
+    const double sigma = (s >= 0 ? 1.0 : e) / (1.0 + e);
+    x2[j] = (x2[j] + shift[j]) * float(sigma);
+    product *= sigma;
+    if (product < 1e-280) sum += std::log(product), product = 1;
+  }
+  return sum + std::log(product);
+}
 
 }  // namespace
 
@@ -121,14 +133,7 @@ void GlowCpuInference::nll(const float* y, const float* c, int64_t rows, float* 
       gemm(h2.data(), Hp, m, b.net4, false, t.data());
       for (int64_t i = 0; i < m; ++i) {
         const float* ti = t.data() + i * Dx;
-        float* x2 = x.data() + i * Dx + half;
-        double sum = 0;
-        for (int64_t j = 0; j < half; ++j) {
-          const float s = ti[j] + 2.0f;
-          x2[j] = (x2[j] + ti[half + j]) * sigmoid(s);
-          sum += log_sigmoid(s);
-        }
-        logdet[std::size_t(i)] += sum;
+        logdet[std::size_t(i)] += couple(ti, ti + half, x.data() + i * Dx + half, half);
       }
     }
     for (int64_t i = 0; i < m; ++i) {

@@ -36,8 +36,9 @@ class GlowCpuInference {
                    const packed_gemm::Kernel& kernel = packed_gemm::kernel());
 
   // Rows per chunk: a chunk's activations (2 × rows × H floats) and one
-  // H × H weight matrix stay within a core's L2.
-  static constexpr int64_t kChunkRows = 256;
+  // H × H weight matrix stay within a core's L2; a multiple of the AVX-512
+  // kernel's 14-row tile, so no chunk but the last has a partial tile.
+  static constexpr int64_t kChunkRows = 252;
 
   // NLL (nats) of `rows` voxels: y (rows × D), c (rows × Dc, ignored when Dc
   // = 0), out (rows). Single-threaded; callers run disjoint row ranges in

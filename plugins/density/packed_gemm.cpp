@@ -79,6 +79,7 @@ void tile(const float* A, int64_t lda, const float* B, int64_t kc, const float* 
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
     for (int j = 0; j < Vec::cols; ++j) acc[i][j] = Vec::load(bias ? bias + j * Vec::width : C + i * ldc + j * Vec::width);
+#pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
     typename Vec::T b[Vec::cols];
 #pragma GCC unroll 4

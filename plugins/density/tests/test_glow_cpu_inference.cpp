@@ -84,8 +84,8 @@ void expect_packed_matches_torch(const PathCase& c) {
 TEST(GlowCpuInference, GlowMatchesTorchPathFewRows) {  // fewer rows than one chunk, not a multiple of a tile
   expect_packed_matches_torch({"glow", {32, 0, 64, 8}, {1, 5, 7, 3}});
 }
-TEST(GlowCpuInference, GlowMatchesTorchPathWholeChunks) {  // 18 chunks of 256 rows exactly
-  expect_packed_matches_torch({"glow", {32, 0, 64, 8}, {2, 16, 16, 9}});
+TEST(GlowCpuInference, GlowMatchesTorchPathWholeChunks) {  // 18 whole chunks (kChunkRows = 252)
+  expect_packed_matches_torch({"glow", {32, 0, 64, 8}, {2, 14, 18, 9}});
 }
 TEST(GlowCpuInference, OfficialSizeGlowMatchesTorchPath) {  // 64 blocks × 512, rows off the chunk size
   expect_packed_matches_torch({"glow", {32, 0, 512, 64}, {1, 17, 13, 11}});
