@@ -6,9 +6,11 @@
 //   bench_models descriptor CHECKPOINT SIZE DEVICE PRECISION BATCH [ITERATIONS]
 //   bench_models density CHECKPOINT NAME DEVICE fp32 BATCH [ITERATIONS] [packed|torch]
 // (density: `torch` makes Glow run LibTorch's ops instead of its packed CPU path.)
+// Threads: all cores, or SCREENER_BENCH_THREADS.
 // Prints one JSON line. Patches are 96×96×64 (the official roi), descriptor
 // maps 32 channels, conditions as the density checkpoint wants, pooling 3×3×2.
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 
@@ -66,7 +68,8 @@ int main(int argc, char** argv) {
   const auto tf32_claim = claim_tf32_switch(on);
   const int64_t batch = std::stoll(argv[6]);
   const int iterations = argc > 7 ? std::stoi(argv[7]) : 3;
-  at::set_num_threads(int(std::max<unsigned>(1, std::thread::hardware_concurrency())));
+  const char* threads = std::getenv("SCREENER_BENCH_THREADS");
+  at::set_num_threads(threads ? std::max(1, std::atoi(threads)) : int(std::max<unsigned>(1, std::thread::hardware_concurrency())));
   c10::InferenceMode inference;
   const std::array<int64_t, 3> roi{96, 96, 64};
   double flops = 0;
