@@ -91,8 +91,10 @@ GlowCpuInference::Layer GlowCpuInference::pack(const std::vector<float>& weight,
   return l;
 }
 
-void GlowCpuInference::gemm(const float* A, int64_t lda, int64_t M, const Layer& layer, bool relu, float* C) const {
-  kernel_.gemm(A, lda, M, layer.K, layer.packed.data(), layer.padded_N, layer.bias.data(), relu, C, layer.padded_N);
+void GlowCpuInference::gemm(const float* A, int64_t lda, int64_t M, const Layer& layer, bool relu, float* C,
+                            const Layer* then) const {
+  kernel_.gemm(A, lda, M, layer.K, layer.packed.data(), layer.padded_N, layer.bias.data(), relu, C, layer.padded_N,
+               then ? then->packed.data() : nullptr, then ? int64_t(then->packed.size()) : 0);
 }
 
 void GlowCpuInference::nll(const float* y, const float* c, int64_t rows, float* out) const {
@@ -110,9 +112,12 @@ void GlowCpuInference::nll(const float* y, const float* c, int64_t rows, float* 
       if (Dc > 0) std::copy(c + (r0 + i) * Dc, c + (r0 + i + 1) * Dc, u.data() + i * U + half);
     }
     std::fill(logdet.begin(), logdet.end(), 0.0);
-    for (const Block& b : blocks_) {
+    for (std::size_t k = 0; k < blocks_.size(); ++k) {
+      const Block& b = blocks_[k];
+      const Layer* next_block = k + 1 < blocks_.size() ? (Dc > 0 ? &blocks_[k + 1].actnorm_cond : &blocks_[k + 1].invconv)
+                                                       : nullptr;
       if (Dc > 0) {
-        gemm(c + r0 * Dc, Dc, m, b.actnorm_cond, false, hc.data());
+        gemm(c + r0 * Dc, Dc, m, b.actnorm_cond, false, hc.data(), &b.invconv);
         for (int64_t i = 0; i < m; ++i) {
           const float* h = hc.data() + i * Hc;
           float* xi = x.data() + i * Dx;
@@ -121,16 +126,16 @@ void GlowCpuInference::nll(const float* y, const float* c, int64_t rows, float* 
           logdet[std::size_t(i)] += sum;
         }
       }
-      gemm(x.data(), Dx, m, b.invconv, false, xa.data());
+      gemm(x.data(), Dx, m, b.invconv, false, xa.data(), &b.net0);
       std::swap(x, xa);
       if (Dc > 0) {
         for (int64_t i = 0; i < m; ++i) std::copy(x.data() + i * Dx, x.data() + i * Dx + half, u.data() + i * U);
-        gemm(u.data(), U, m, b.net0, true, h1.data());
+        gemm(u.data(), U, m, b.net0, true, h1.data(), &b.net2);
       } else {
-        gemm(x.data(), Dx, m, b.net0, true, h1.data());
+        gemm(x.data(), Dx, m, b.net0, true, h1.data(), &b.net2);
       }
-      gemm(h1.data(), Hp, m, b.net2, true, h2.data());
-      gemm(h2.data(), Hp, m, b.net4, false, t.data());
+      gemm(h1.data(), Hp, m, b.net2, true, h2.data(), &b.net4);
+      gemm(h2.data(), Hp, m, b.net4, false, t.data(), next_block);
       for (int64_t i = 0; i < m; ++i) {
         const float* ti = t.data() + i * Dx;
         logdet[std::size_t(i)] += couple(ti, ti + half, x.data() + i * Dx + half, half);

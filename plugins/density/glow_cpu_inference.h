@@ -58,7 +58,8 @@ class GlowCpuInference {
     Layer net0, net2, net4;
   };
   Layer pack(const std::vector<float>& weight, const std::vector<float>& bias, int64_t N, int64_t K) const;
-  void gemm(const float* A, int64_t lda, int64_t M, const Layer& layer, bool relu, float* C) const;
+  // `then`: the layer that runs next, its weights fetched while this one works.
+  void gemm(const float* A, int64_t lda, int64_t M, const Layer& layer, bool relu, float* C, const Layer* then) const;
 
   const packed_gemm::Kernel& kernel_;
   int64_t D_, Dc_, H_;

@@ -67,6 +67,8 @@ constexpr const char* kIsa = "baseline";
 #endif
 
 constexpr int64_t kPanel = Vec::cols * Vec::width;
+
+
 constexpr int64_t kKBlock = 256;
 constexpr int64_t kFloatsPerLine = 16;  // 64-byte cache lines
 
@@ -74,14 +76,17 @@ constexpr int64_t kFloatsPerLine = 16;  // 64-byte cache lines
 // block) or from what C holds (later blocks). Packing A as well measured no
 // faster here (and slower for N = 32: one panel does not repay it).
 template <int MR>
-void tile(const float* A, int64_t lda, const float* B, int64_t kc, const float* bias, bool relu, float* C, int64_t ldc) {
+void tile(const float* A, int64_t lda, const float* B, int64_t kc, const float* bias, bool relu, float* C, int64_t ldc,
+          const float* fetch, int64_t fetch_lines) {
   typename Vec::T acc[MR][Vec::cols];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
     for (int j = 0; j < Vec::cols; ++j) acc[i][j] = Vec::load(bias ? bias + j * Vec::width : C + i * ldc + j * Vec::width);
+  int64_t fetched = 0;
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
+    if ((k & 3) == 0 && fetched < fetch_lines) __builtin_prefetch(fetch + kFloatsPerLine * fetched++, 0, 2);
     typename Vec::T b[Vec::cols];
 #pragma GCC unroll 4
     for (int j = 0; j < Vec::cols; ++j) b[j] = Vec::load(B + k * kPanel + j * Vec::width);
@@ -98,7 +103,7 @@ void tile(const float* A, int64_t lda, const float* B, int64_t kc, const float* 
     for (int j = 0; j < Vec::cols; ++j) Vec::store(C + i * ldc + j * Vec::width, relu ? Vec::relu(acc[i][j]) : acc[i][j]);
 }
 
-using TileFn = void (*)(const float*, int64_t, const float*, int64_t, const float*, bool, float*, int64_t);
+using TileFn = void (*)(const float*, int64_t, const float*, int64_t, const float*, bool, float*, int64_t, const float*, int64_t);
 template <std::size_t... R> constexpr auto make_tiles(std::index_sequence<R...>) {
   return std::array<TileFn, sizeof...(R)>{&tile<int(R) + 1>...};
 }
@@ -115,29 +120,35 @@ void pack(const float* B, int64_t N, int64_t K, float* out) {
 }
 
 void gemm(const float* A, int64_t lda, int64_t M, int64_t K, const float* packed, int64_t padded_N, const float* bias,
-          bool relu, float* C, int64_t ldc) {
+          bool relu, float* C, int64_t ldc, const float* then, int64_t then_floats) {
+  const int64_t panels = padded_N / kPanel, tiles = std::max<int64_t>(1, M / Vec::rows);
   for (int64_t k0 = 0; k0 < K; k0 += kKBlock) {
     const int64_t kc = std::min(kKBlock, K - k0);
     const bool first = k0 == 0, last = k0 + kc == K;
-    for (int64_t p = 0; p < padded_N / kPanel; ++p) {
+    for (int64_t p = 0; p < panels; ++p) {
       const float* B = packed + (p * K + k0) * kPanel;
       const float* b = first ? bias + p * kPanel : nullptr;
       float* Cp = C + p * kPanel;
-      // The next B block (next panel, or the next K block's first) is fetched
-      // towards L2 while this one works, a slice per row tile: from L3 it
-      // would stall the first tile of every block (measured 4-7 % overall).
-      const bool last_panel = p + 1 == padded_N / kPanel;
-      const float* next = !last_panel ? B + K * kPanel : (last ? nullptr : packed + (k0 + kc) * kPanel);
-      const int64_t next_kc = !last_panel ? kc : std::min(kKBlock, K - k0 - kc);
-      const int64_t lines = next ? next_kc * kPanel / kFloatsPerLine : 0;
-      const int64_t tiles = std::max<int64_t>(1, M / Vec::rows), per_tile = (lines + tiles - 1) / tiles;
-      int64_t m = 0, line = 0;
-      for (; m + Vec::rows <= M; m += Vec::rows) {
-        for (const int64_t stop = std::min(lines, line + per_tile); line < stop; ++line)
-          __builtin_prefetch(next + line * kFloatsPerLine, 0, 2);
-        tile<Vec::rows>(A + m * lda + k0, lda, B, kc, b, relu && last, Cp + m * ldc, ldc);
+      // The next B block (next panel, the next K block's first, or `then`
+      // after the last) is fetched towards L2 while this one works, a line
+      // every 4 k in every row tile: from L3 it would stall the first tile of
+      // each block (spreading the fetches measured +8 % over issuing them at once).
+      const float* next = B + K * kPanel;
+      int64_t next_floats = kc * kPanel;
+      if (p + 1 == panels) {
+        next = last ? then : packed + (k0 + kc) * kPanel;
+        next_floats = last ? then_floats : std::min(kKBlock, K - k0 - kc) * kPanel;
       }
-      if (m < M) kTiles[std::size_t(M - m - 1)](A + m * lda + k0, lda, B, kc, b, relu && last, Cp + m * ldc, ldc);
+      const int64_t lines = next ? std::min(next_floats, kKBlock * kPanel) / kFloatsPerLine : 0;
+      const int64_t per_tile = (lines + tiles - 1) / tiles;
+      int64_t m = 0;
+      for (; m + Vec::rows <= M; m += Vec::rows) {
+        const int64_t line = std::min(lines, m / Vec::rows * per_tile);
+        tile<Vec::rows>(A + m * lda + k0, lda, B, kc, b, relu && last, Cp + m * ldc, ldc,
+                        next ? next + line * kFloatsPerLine : nullptr, std::min(per_tile, lines - line));
+      }
+      if (m < M)
+        kTiles[std::size_t(M - m - 1)](A + m * lda + k0, lda, B, kc, b, relu && last, Cp + m * ldc, ldc, nullptr, 0);
     }
   }
 }

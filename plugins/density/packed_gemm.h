@@ -15,8 +15,10 @@ struct Kernel {
   void (*pack)(const float* B, int64_t N, int64_t K, float* out);
   // A: M × K (row stride lda); C: M × padded(N) (row stride ldc ≥ padded(N));
   // bias: padded(N) floats. Columns N … padded(N) of C come out as bias there (0).
+  // `then` (then_floats of it; may be null): what the caller reads next (the
+  // next layer's packed weights), fetched towards L2 during the last block.
   void (*gemm)(const float* A, int64_t lda, int64_t M, int64_t K, const float* packed, int64_t padded_N,
-               const float* bias, bool relu, float* C, int64_t ldc);
+               const float* bias, bool relu, float* C, int64_t ldc, const float* then, int64_t then_floats);
 };
 
 const Kernel& kernel();  // the fastest this CPU supports

@@ -129,7 +129,8 @@ void expect_kernel_matches_float64(const packed_gemm::Kernel& k) {
     k.pack(B.data(), N, K, packed.data());
     for (const bool relu : {false, true}) {
       std::vector<float> C(std::size_t(M * ldc), NAN);
-      k.gemm(A.data(), lda, M, K, packed.data(), Np, bias.data(), relu, C.data(), ldc);
+      k.gemm(A.data(), lda, M, K, packed.data(), Np, bias.data(), relu, C.data(), ldc, relu ? B.data() : nullptr,
+             relu ? int64_t(B.size()) : 0);  // what to fetch next changes no result
       double worst = 0;
       for (int64_t m = 0; m < M; ++m)
         for (int64_t n = 0; n < Np; ++n) {
