@@ -19,8 +19,8 @@ void check_size(const std::vector<float>& v, std::size_t n, const char* what) {
 }
 
 // x2 ← (x2 + t)·σ(s + 2) for one row, returning Σ log σ(s + 2). One exp per
-// element and one log per row: the σ multiply in float64 (a product of
-// sigmoids only underflows below ~1e-300, flushed into the sum before that).
+// element and one log per row: the σ multiply in float64 (flushed into the
+// sum before the product could underflow; each factor is > e^-40).
 double couple(const float* s_logit, const float* shift, float* x2, int64_t half) {
   double sum = 0, product = 1;
   for (int64_t j = 0; j < half; ++j) {
@@ -28,6 +28,10 @@ double couple(const float* s_logit, const float* shift, float* x2, int64_t half)
     const double e = std::exp(-double(std::abs(s)));
     const double sigma = (s >= 0 ? 1.0 : e) / (1.0 + e);
     x2[j] = (x2[j] + shift[j]) * float(sigma);
+    if (s < -40.0f) {  // log σ(s) = s − log1p(e^s) = s in float64; σ itself may underflow
+      sum += double(s);
+      continue;
+    }
     product *= sigma;
     if (product < 1e-280) sum += std::log(product), product = 1;
   }

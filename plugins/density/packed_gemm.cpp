@@ -1,9 +1,10 @@
-// Compiled once per instruction set (PACKED_GEMM_ISA = avx512, avx2 or
-// baseline, with the matching -m flags; see CMakeLists.txt). The micro-kernel
-// keeps an MR × (2 vectors) tile of C in registers and streams one packed
-// panel of B per k: 2 loads and MR broadcasts feed 2·MR FMAs. K is split in
-// blocks of kKBlock so the B block (kKBlock × panel floats, 32 KiB) stays in
-// L1 while every row tile of A passes over it.
+// Compiled once per instruction set (PACKED_GEMM_AVX512, PACKED_GEMM_AVX2 or
+// PACKED_GEMM_BASELINE defined, with the matching -m flags; see
+// CMakeLists.txt). The micro-kernel keeps an MR × (2 vectors) tile of C in
+// registers and streams one packed panel of B per k: 2 loads and MR
+// broadcasts feed 2·MR FMAs. K is split in blocks of kKBlock so the B block
+// (kKBlock × panel floats, 32 KiB with AVX-512) stays in L1 while every row
+// tile of A passes over it.
 #include "packed_gemm.h"
 
 #include <algorithm>
@@ -67,8 +68,6 @@ constexpr const char* kIsa = "baseline";
 #endif
 
 constexpr int64_t kPanel = Vec::cols * Vec::width;
-
-
 constexpr int64_t kKBlock = 256;
 constexpr int64_t kFloatsPerLine = 16;  // 64-byte cache lines
 

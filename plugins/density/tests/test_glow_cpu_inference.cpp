@@ -24,7 +24,9 @@ namespace {
 // A Glow with the trained-model statistics of tests/reference's randomize_:
 // ActNorm loc, log_scale ~ N(0, 0.1²) … here wider (0.3) so that folding it
 // into the 1×1×1 conv is exercised well away from identity.
-std::unique_ptr<DensityModel> random_glow(const std::string& kind, const DensityShape& shape, uint64_t seed) {
+// `s_shift` is added to the coupling's scale logits (net.4's first D/2 biases).
+std::unique_ptr<DensityModel> random_glow(const std::string& kind, const DensityShape& shape, uint64_t seed,
+                                          double s_shift = 0) {
   torch_support::WeightReader w({}, "(random)");
   at::Generator g = at::make_generator<at::CPUGeneratorImpl>(seed);
   w.make_missing_with([&](const std::string& key, at::IntArrayRef s) -> at::Tensor {
@@ -32,6 +34,11 @@ std::unique_ptr<DensityModel> random_glow(const std::string& kind, const Density
     if (key.find("actnorm.loc") != std::string::npos || key.find("actnorm.log_scale") != std::string::npos)
       return 0.3 * at::randn(s, g);
     if (key.find("invconv") != std::string::npos) return std::get<0>(at::linalg_qr(at::randn(s, g)));
+    if (key.find("net.4.bias") != std::string::npos) {
+      at::Tensor b = 0.05 * at::randn(s, g);
+      b.narrow(0, 0, s[0] / 2).add_(s_shift);
+      return b;
+    }
     if (key.find(".bias") != std::string::npos) return 0.05 * at::randn(s, g);
     const double fan_in = double(s[1]);
     const bool last = key.find("net.4") != std::string::npos || key.find("actnorm.cond") != std::string::npos;
@@ -51,10 +58,11 @@ struct PathCase {
   std::string kind;
   DensityShape shape;
   std::vector<int64_t> map;  // B, h, w, s of the pooled maps
+  double s_shift = 0;
 };
 
 void expect_packed_matches_torch(const PathCase& c) {
-  auto model = random_glow(c.kind, c.shape, 7);
+  auto model = random_glow(c.kind, c.shape, 7, c.s_shift);
   at::Generator g = at::make_generator<at::CPUGeneratorImpl>(11);
   const auto y = at::randn({c.map[0], c.shape.descriptor, c.map[1], c.map[2], c.map[3]}, g);
   const auto cond = at::randn({c.map[0], c.shape.condition, c.map[1], c.map[2], c.map[3]}, g);
@@ -99,6 +107,12 @@ TEST(GlowCpuInference, OfficialSizeConditionalGlowMatchesTorchPath) {
 TEST(GlowCpuInference, OddWidthsMatchTorchPath) {  // D, H and Dc not multiples of a panel
   expect_packed_matches_torch({"conditional_glow", {10, 6, 40, 3}, {1, 9, 5, 7}});
   expect_packed_matches_torch({"glow", {6, 0, 20, 3}, {1, 9, 5, 7}});
+}
+
+// Scale logits far below zero: σ underflows, log σ(s) must stay s (finite).
+TEST(GlowCpuInference, SaturatedCouplingMatchesTorchPath) {
+  expect_packed_matches_torch({"glow", {8, 0, 16, 2}, {1, 9, 5, 7}, -800.0});  // e^s = 0 even in float64
+  expect_packed_matches_torch({"glow", {8, 0, 16, 2}, {1, 9, 5, 7}, -30.0});
 }
 
 // Training needs gradients: with parameters that require them, the LibTorch
