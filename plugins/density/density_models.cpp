@@ -2,11 +2,14 @@
 
 #include <cmath>
 #include <map>
+#include <mutex>
 #include <set>
 
+#include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
 
 #include "authors_glow.h"
+#include "glow_cpu_inference.h"
 #include "screener/error.h"
 #include "state_dict.h"
 
@@ -132,12 +135,16 @@ class Glow final : public DensityModel {
 
   void initialize_from_data(const at::Tensor& y, const at::Tensor& c) override {
     c10::NoGradGuard no_grad;
+    forget_packed();
     run(y, c, /*initialize=*/true);
   }
 
   at::Tensor nll(const at::Tensor& y, const at::Tensor& c) const override {
+    if (packed_path_applies(y, c)) return packed_nll(y, c);
     return const_cast<Glow*>(this)->run(y, c, false);
   }
+
+  void set_packed_cpu_path(bool enabled) override { packed_enabled_ = enabled; }
 
   at::Tensor run(const at::Tensor& y, const at::Tensor& c, bool initialize) {
     const int64_t D = descriptor_channels(), half = D / 2;
@@ -172,6 +179,7 @@ class Glow final : public DensityModel {
   }
 
   void to(const c10::Device& d) override {
+    forget_packed();
     for (auto& b : blocks_) {
       b.loc = b.loc.to(d), b.log_scale = b.log_scale.to(d), b.invconv = b.invconv.to(d);
       b.invconv_logdet = b.invconv_logdet.to(d);
@@ -195,8 +203,72 @@ class Glow final : public DensityModel {
     at::Tensor invconv_logdet;  // float64 slogdet, kept differentiable for training
     Linear actnorm_cond, net0, net2, net4;
   };
+  // The packed path gives no gradients: it is taken only where none is wanted.
+  bool packed_path_applies(const at::Tensor& y, const at::Tensor& c) const {
+    if (!packed_enabled_ || !y.device().is_cpu() || y.scalar_type() != at::kFloat || !blocks_[0].invconv.is_cpu())
+      return false;
+    if (conditional_ && (!c.device().is_cpu() || c.scalar_type() != at::kFloat)) return false;
+    if (!at::GradMode::is_enabled()) return true;
+    if (y.requires_grad() || (conditional_ && c.requires_grad())) return false;
+    for (const auto& b : blocks_)
+      for (const at::Tensor* t : {&b.loc, &b.log_scale, &b.invconv, &b.net0.weight, &b.net0.bias, &b.net2.weight,
+                                  &b.net2.bias, &b.net4.weight, &b.net4.bias, &b.actnorm_cond.weight, &b.actnorm_cond.bias})
+        if (t->defined() && t->requires_grad()) return false;
+    return true;
+  }
+
+  static std::vector<float> floats(const at::Tensor& t) {
+    const at::Tensor f = t.detach().to(at::kCPU, at::kFloat).contiguous();
+    return {f.data_ptr<float>(), f.data_ptr<float>() + f.numel()};
+  }
+
+  // Packed on first use, after the weights are final (loaded, initialised, moved).
+  const GlowCpuInference& packed() const {
+    std::lock_guard<std::mutex> lock(packed_mutex_);
+    if (!packed_) {
+      std::vector<GlowBlockWeights> weights;
+      for (const auto& b : blocks_) {
+        GlowBlockWeights w;
+        w.loc = floats(b.loc), w.log_scale = floats(b.log_scale), w.invconv = floats(b.invconv);
+        w.invconv_logdet = b.invconv_logdet.item<double>();
+        if (conditional_) w.cond_weight = floats(b.actnorm_cond.weight), w.cond_bias = floats(b.actnorm_cond.bias);
+        w.net0_weight = floats(b.net0.weight), w.net0_bias = floats(b.net0.bias);
+        w.net2_weight = floats(b.net2.weight), w.net2_bias = floats(b.net2.bias);
+        w.net4_weight = floats(b.net4.weight), w.net4_bias = floats(b.net4.bias);
+        weights.push_back(std::move(w));
+      }
+      packed_ = std::make_shared<const GlowCpuInference>(weights, descriptor_channels(), condition_channels(),
+                                                         blocks_[0].net2.weight.size(0));
+    }
+    return *packed_;
+  }
+  void forget_packed() {
+    std::lock_guard<std::mutex> lock(packed_mutex_);
+    packed_.reset();
+  }
+
+  at::Tensor packed_nll(const at::Tensor& y, const at::Tensor& c) const {
+    const GlowCpuInference& glow = packed();
+    const int64_t D = descriptor_channels(), Dc = condition_channels();
+    const at::Tensor yr = to_rows(y).contiguous();
+    const at::Tensor cr = conditional_ ? to_rows(c).contiguous() : at::Tensor();
+    const int64_t n = yr.size(0), chunk = GlowCpuInference::kChunkRows;
+    at::Tensor out = at::empty({n}, yr.options());
+    const float* yp = yr.data_ptr<float>();
+    const float* cp = conditional_ ? cr.data_ptr<float>() : nullptr;
+    float* op = out.data_ptr<float>();
+    at::parallel_for(0, (n + chunk - 1) / chunk, 1, [&](int64_t begin, int64_t end) {
+      const int64_t r0 = begin * chunk, r1 = std::min(n, end * chunk);
+      glow.nll(yp + r0 * D, cp ? cp + r0 * Dc : nullptr, r1 - r0, op + r0);
+    });
+    return from_rows(out.unsqueeze(1), y);
+  }
+
   std::vector<Block> blocks_;
   bool conditional_;
+  bool packed_enabled_ = true;
+  mutable std::mutex packed_mutex_;
+  mutable std::shared_ptr<const GlowCpuInference> packed_;
 };
 
 std::string detect(const WeightReader& w, const std::filesystem::path& file) {

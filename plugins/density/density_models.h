@@ -22,6 +22,10 @@ class DensityModel {
   // Glow's ActNorm data initialisation (loc = −mean, log_scale = −log(std +
   // 1e-6), block after block) from a first batch; a no-op for the others.
   virtual void initialize_from_data(const at::Tensor& /*y*/, const at::Tensor& /*c*/) {}
+  // Glow: whether inference on the CPU in float32 without gradients takes the
+  // packed-GEMM path of glow_cpu_inference.h (the default) or LibTorch's ops
+  // (for comparisons); a no-op for the others.
+  virtual void set_packed_cpu_path(bool /*enabled*/) {}
   // Floating-point operations per pooled voxel (a multiply-add counts 2).
   virtual double flops_per_voxel() const = 0;
   int64_t descriptor_channels() const { return D_; }
