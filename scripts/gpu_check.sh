@@ -14,7 +14,7 @@
 # bf16:tf32:4", each UNETS:DENSITY:STUDIES_IN_FLIGHT): the pipelined runs.
 # Logs under $OUT (or out/gpu):
 # summary.txt (read it first), build.txt, cuda_tests.txt, bench_models.jsonl,
-# overlap.txt, tests.txt.
+# bench_models_tuned.jsonl (--cudnn-benchmark, --channels-last), overlap.txt, tests.txt.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bundle=$root/.gpu-bundle/root
@@ -101,6 +101,14 @@ unset OMP_NUM_THREADS
 
 phase bench_models "$out/bench_models.jsonl" \
   "$root/bench/models/bench_models.sh" "$build" cuda "${SCREENER_GPU_PRECISIONS:-fp32 tf32 fp16 bf16}" "tiny small base"
+# Issue 17: the UNets with cuDNN's algorithm search once per shape, then also in
+# NDHWC (channels-last-3d); the JSON lines say which (before: the phase above).
+phase bench_models_cudnn_benchmark "$out/bench_models_tuned.jsonl" \
+  "$root/bench/models/bench_models.sh" "$build" cuda "${SCREENER_GPU_PRECISIONS:-fp32 tf32 fp16 bf16}" "tiny small base" \
+  --cudnn-benchmark
+phase bench_models_channels_last "$out/bench_models_tuned.jsonl" \
+  "$root/bench/models/bench_models.sh" "$build" cuda "${SCREENER_GPU_PRECISIONS:-fp32 tf32 fp16 bf16}" "tiny small base" \
+  --cudnn-benchmark --channels-last
 
 # A stream of realistic studies: 512×512×240 at 0.75×0.75×1.25 mm (≈ 260×260×130
 # after crop and resampling, ~100 windows of 96×96×64), base UNets, the
