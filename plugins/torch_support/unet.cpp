@@ -218,7 +218,9 @@ void group_norm_silu(const at::Tensor& x, const at::Tensor& out, int64_t groups,
   const int64_t blocks = (per_group + kBlock - 1) / kBlock;
   const float* xp = x.data_ptr<float>();
   std::vector<unet_kernels::Moments> parts(std::size_t(B * groups * blocks));
-  at::parallel_for(0, int64_t(parts.size()), 1, [&](int64_t begin, int64_t end) {
+  // At least ~64 k values a thread: on the coarse levels the threads' hand-over costs more than the work.
+  auto grain = [](int64_t values_per_item) { return std::max<int64_t>(1, (int64_t(1) << 16) / values_per_item); };
+  at::parallel_for(0, int64_t(parts.size()), grain(std::min(kBlock, per_group)), [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const int64_t start = (i % blocks) * kBlock;
       parts[std::size_t(i)] = unet_kernels::moments(xp + (i / blocks) * per_group + start, std::min(kBlock, per_group - start));
@@ -246,7 +248,7 @@ void group_norm_silu(const at::Tensor& x, const at::Tensor& out, int64_t groups,
   }
   const int64_t row_blocks = (N + kBlock - 1) / kBlock;
   float* yp = out.data_ptr<float>();
-  at::parallel_for(0, B * C * row_blocks, 1, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, B * C * row_blocks, grain(std::min(kBlock, N)), [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const int64_t row = i / row_blocks, start = (i % row_blocks) * kBlock;
       unet_kernels::scale_shift_silu(xp + row * N + start, yp + row * N + start, std::min(kBlock, N - start),
@@ -282,10 +284,12 @@ at::Tensor pointwise(const at::Tensor& x, const at::Tensor& w, const at::Tensor&
 }  // namespace
 
 at::Tensor UNet::run_stage_inference(const Stage& stage, at::Tensor x) const {
+  // One buffer for the blocks' first norms: each fresh tensor of this size
+  // costs page faults (glibc maps and unmaps blocks over 32 MB).
+  const at::Tensor normed = at::empty_like(x);
   for (const auto& r : stage) {
-    at::Tensor h = at::empty_like(x);
-    group_norm_silu(x, h, r.groups, r.norm1_w, r.norm1_b);
-    h = conv_inference(h, r.conv1.weight, r.conv1.packed, r.conv1.bias, 1, 1);
+    group_norm_silu(x, normed, r.groups, r.norm1_w, r.norm1_b);
+    at::Tensor h = conv_inference(normed, r.conv1.weight, r.conv1.packed, r.conv1.bias, 1, 1);
     group_norm_silu(h, h, r.groups, r.norm2_w, r.norm2_b);
     h = conv_inference(h, r.conv2.weight, r.conv2.packed, r.conv2.bias, 1, 1);
     x.addcmul_(h, r.gamma);  // x is this pass's own tensor: the residual added in place
