@@ -136,6 +136,8 @@ void UNet::prepare_inference() {
       for (auto& stage : *stages)
         for (auto& r : stage) pack(r.conv1, 1, 1), pack(r.conv2, 1, 1);
     for (auto& c : down_) pack(c, 0, 2);
+    // A dense input with a packed weight: what forward_inference() asks of this LibTorch.
+    at::mkldnn_convolution(at::zeros({1, in_, 4, 4, 4}), stem_.packed, stem_.bias, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, 1);
   } catch (const c10::Error&) {  // a LibTorch whose oneDNN convolution takes no packed weights: reorder per call
     for_each_conv([](Conv& c) { c.packed = at::Tensor(); });
   }
