@@ -3,11 +3,14 @@
 // per CPU second of the process (on a shared machine the latter is the
 // honest one: divide it by bench/models/fma_peak's per-core figure).
 //
-//   bench_models descriptor CHECKPOINT SIZE DEVICE PRECISION BATCH [ITERATIONS]
-//   bench_models density CHECKPOINT NAME DEVICE fp32 BATCH [ITERATIONS] [packed|torch]
+//   bench_models [FLAGS] descriptor CHECKPOINT SIZE DEVICE PRECISION BATCH [ITERATIONS]
+//   bench_models [FLAGS] density CHECKPOINT - DEVICE fp32 BATCH [ITERATIONS] [packed|torch]
 // (density: `torch` makes Glow run LibTorch's ops instead of its packed CPU path.)
-// Threads: all cores, or SCREENER_BENCH_THREADS.
-// Prints one JSON line. Patches are 96×96×64 (the official roi), descriptor
+// FLAGS: --threads N (LibTorch's intra-op threads; default: SCREENER_BENCH_THREADS, else the CPUs),
+// --channels-last (the UNet in NDHWC), --reference (the UNet's reference
+// path: LibTorch's operators one for one, as before issue 17), --cudnn-benchmark (cuDNN times its
+// algorithms once per shape, in the warm-up). Prints one JSON line, with the
+// process's CPU seconds per batch. Patches are 96×96×64 (the official roi), descriptor
 // maps 32 channels, conditions as the density checkpoint wants, pooling 3×3×2.
 #include <chrono>
 #include <cstdlib>
@@ -32,32 +35,46 @@ void synchronize(const c10::Device& d) {
   if (d.is_cuda()) at::_local_scalar_dense(at::zeros({1}, at::TensorOptions().device(d)));  // waits for the stream
 }
 
-double process_cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
-
 struct Timing {
   double wall = 0, cpu = 0;  // seconds per iteration
 };
 
-template <class Step> Timing time_per_iteration(const c10::Device& device, int iterations, Step step) {
-  step();  // warm-up: allocator, cuDNN algorithm choice, lazy init, packing
+template <class Step> Timing time_iterations(const c10::Device& device, int iterations, Step step) {
+  step();  // warm-up: allocator, cuDNN algorithm choice, lazy init
   synchronize(device);
   const auto t0 = Clock::now();
-  const double c0 = process_cpu_seconds();
+  const std::clock_t c0 = std::clock();  // process CPU time, all threads
   for (int i = 0; i < iterations; ++i) step();
   synchronize(device);
   return {std::chrono::duration<double>(Clock::now() - t0).count() / iterations,
-          (process_cpu_seconds() - c0) / iterations};
+          double(std::clock() - c0) / CLOCKS_PER_SEC / iterations};
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc_all, char** argv_all) {
+  const char* threads_env = std::getenv("SCREENER_BENCH_THREADS");
+  int threads = threads_env ? std::max(1, std::atoi(threads_env)) : int(std::max<unsigned>(1, std::thread::hardware_concurrency()));
+  bool channels_last = false, cudnn_benchmark = false, reference = false;
+  std::vector<char*> args{argv_all[0]};
+  for (int i = 1; i < argc_all; ++i) {
+    const std::string a = argv_all[i];
+    if (a == "--threads" && i + 1 < argc_all)
+      threads = std::stoi(argv_all[++i]);
+    else if (a == "--channels-last")
+      channels_last = true;
+    else if (a == "--cudnn-benchmark")
+      cudnn_benchmark = true;
+    else if (a == "--reference")
+      reference = true;
+    else
+      args.push_back(argv_all[i]);
+  }
+  const int argc = int(args.size());
+  char** argv = args.data();
   if (argc < 7) {
-    std::cerr << "usage: bench_models descriptor|density CHECKPOINT SIZE DEVICE PRECISION BATCH [ITERATIONS]\n";
+    std::cerr << "usage: bench_models [--threads N] [--channels-last] [--reference] [--cudnn-benchmark] descriptor|density "
+                 "CHECKPOINT SIZE DEVICE PRECISION BATCH [ITERATIONS] [packed|torch]\n";
     return 2;
   }
   const std::string what = argv[1], checkpoint = argv[2], size = argv[3];
@@ -68,21 +85,23 @@ int main(int argc, char** argv) {
   const auto tf32_claim = claim_tf32_switch(on);
   const int64_t batch = std::stoll(argv[6]);
   const int iterations = argc > 7 ? std::stoi(argv[7]) : 3;
-  const char* threads = std::getenv("SCREENER_BENCH_THREADS");
-  at::set_num_threads(threads ? std::max(1, std::atoi(threads)) : int(std::max<unsigned>(1, std::thread::hardware_concurrency())));
+  at::set_num_threads(threads);
+  at::globalContext().setBenchmarkCuDNN(cudnn_benchmark);
   c10::InferenceMode inference;
   const std::array<int64_t, 3> roi{96, 96, 64};
   double flops = 0;
-  Timing seconds;
+  Timing timing;
   std::string path = "-";  // density: packed or torch
   if (what == "descriptor") {
     NetworkOptions o;
     o.checkpoint = checkpoint;
     o.size = size;
     o.device = on;
+    o.channels_last = channels_last;
+    o.reference_path = reference;
     const auto net = load_network(o);
     const auto x = at::rand({batch, 1, roi[0], roi[1], roi[2]}, at::TensorOptions().device(device).dtype(dtype));
-    seconds = time_per_iteration(device, iterations, [&] { (*net)(x); });
+    timing = time_iterations(device, iterations, [&] { (*net)(x); });
     flops = net->flops(roi);
   } else if (what == "density") {
     auto model = density::load_density_model(checkpoint, "auto");
@@ -98,7 +117,7 @@ int main(int argc, char** argv) {
     const auto y = at::randn({batch, model->descriptor_channels(), roi[0], roi[1], roi[2]}, opts);
     const auto c = at::randn({batch, model->condition_channels(), roi[0], roi[1], roi[2]}, opts);
     const std::vector<int64_t> pool{3, 3, 2};
-    seconds = time_per_iteration(device, iterations, [&] {
+    timing = time_iterations(device, iterations, [&] {
       const auto yp = at::avg_pool3d(y, pool, pool);
       const auto cp = c.size(1) ? at::avg_pool3d(c, pool, pool) : c.narrow(2, 0, 32).narrow(3, 0, 32).narrow(4, 0, 32);
       model->nll(yp, cp);
@@ -108,13 +127,14 @@ int main(int argc, char** argv) {
     std::cerr << "bench_models: unknown model kind " << what << "\n";
     return 2;
   }
-  const double patches_per_second = double(batch) / seconds.wall;
+  const double patches_per_second = double(batch) / timing.wall;
   std::cout << "{\"model\": \"" << what << "\", \"size\": \"" << size << "\", \"device\": \"" << device.str()
             << "\", \"precision\": \"" << argv[5] << "\", \"batch\": " << batch
-            << ", \"seconds_per_batch\": " << seconds.wall << ", \"cpu_seconds_per_batch\": " << seconds.cpu
-            << ", \"patches_per_second\": " << patches_per_second << ", \"gflop_per_patch\": " << flops / 1e9
-            << ", \"gflop_per_second\": " << flops * patches_per_second / 1e9
-            << ", \"gflop_per_cpu_second\": " << flops * double(batch) / seconds.cpu / 1e9
-            << ", \"path\": \"" << path << "\", \"threads\": " << at::get_num_threads() << "}" << std::endl;
+            << ", \"seconds_per_batch\": " << timing.wall << ", \"cpu_seconds_per_batch\": " << timing.cpu
+            << ", \"patches_per_second\": " << patches_per_second
+            << ", \"gflop_per_patch\": " << flops / 1e9 << ", \"gflop_per_second\": " << flops * patches_per_second / 1e9
+            << ", \"gflop_per_cpu_second\": " << flops * double(batch) / timing.cpu / 1e9 << ", \"path\": \"" << path << "\""
+            << ", \"threads\": " << at::get_num_threads() << ", \"channels_last\": " << channels_last << ", \"reference_path\": " << reference
+            << ", \"cudnn_benchmark\": " << cudnn_benchmark << "}" << std::endl;
   return 0;
 }

@@ -12,16 +12,21 @@ namespace {
 class NativeUNet final : public Network {
  public:
   NativeUNet(const NetworkOptions& o, UNet net, std::string what)
-      : Network(o.out_channels, o.device), net_(std::move(net)), what_(std::move(what)) {
+      : Network(o.out_channels, o.device), net_(std::move(net)), what_(std::move(what)), reference_(o.reference_path) {
+    net_.use_channels_last(o.channels_last);
     net_.to(o.device.device, o.device.dtype);
+    if (!reference_) net_.prepare_inference();  // a Network only infers
   }
   double flops(const std::array<int64_t, 3>& roi) const override { return net_.flops(roi); }
   std::string describe() const override { return what_; }
 
  private:
-  at::Tensor forward(const at::Tensor& x) const override { return net_.forward(x); }
+  at::Tensor forward(const at::Tensor& x) const override {
+    return reference_ ? net_.forward_reference(x) : net_.forward(x);
+  }
   UNet net_;
   std::string what_;
+  bool reference_;
 };
 
 class Scripted final : public Network {

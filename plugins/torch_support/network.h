@@ -25,6 +25,11 @@ struct NetworkOptions {
   // (the authors' Lightning .ckpt: "descriptor_model."); used when the
   // checkpoint has keys with this prefix, ignored otherwise.
   std::string module_prefix;
+  // Native UNet only: NDHWC weights and inputs (for cuDNN; bench_models --channels-last).
+  bool channels_last = false;
+  // Native UNet only: UNet::forward_reference() always, with no packed
+  // weights (bench_models --reference: the path before issue 17, for A/B runs).
+  bool reference_path = false;
 };
 
 class Network {

@@ -32,9 +32,25 @@ class UNet {
   // refuse a checkpoint with missing, mis-shaped or unexpected keys.
   UNet(const std::string& size, int64_t in_channels, int64_t out_channels, WeightReader& weights);
 
+  // Also undoes prepare_inference().
   void to(const c10::Device& device, at::ScalarType dtype);
-  // (B, in, H, W, S) → (B, out, H, W, S); sides multiples of 32.
+  // (B, in, H, W, S) → (B, out, H, W, S); sides multiples of 32. Without
+  // autograd, on the CPU in fp32 (with oneDNN) it takes the inference path,
+  // else forward_reference(); the two agree to ~1e-6 relative.
   at::Tensor forward(const at::Tensor& x) const;
+  // The operators of the PyTorch reference, one for one: training, other
+  // devices and precisions, and the check of the inference path.
+  at::Tensor forward_reference(const at::Tensor& x) const;
+  bool takes_inference_path(const at::Tensor& x) const;
+  // For inference-only use, after to(): packs the 3×3×3 and 2×2×2
+  // convolutions' weights into oneDNN's layout once (else each call reorders
+  // them), at the cost of a second copy of those weights. A no-op off the
+  // CPU, in other precisions, or where this LibTorch cannot take them.
+  void prepare_inference();
+  // NDHWC (channels-last-3d) weights and inputs, for cuDNN; the CPU then
+  // takes forward_reference() (on this CPU oneDNN was slower in NDHWC:
+  // docs/performance.md).
+  void use_channels_last(bool on);
   // Floating-point operations of the convolutions for one input of `roi`
   // (a multiply-add counts 2; norms and activations are < 1% and left out).
   double flops(const std::array<int64_t, 3>& roi) const;
@@ -45,6 +61,7 @@ class UNet {
  private:
   struct Conv {
     at::Tensor weight, bias;
+    at::Tensor packed;  // weight in oneDNN's layout (prepare_inference), else undefined
   };
   struct ResBlock {
     at::Tensor norm1_w, norm1_b, norm2_w, norm2_b, gamma;
@@ -55,12 +72,16 @@ class UNet {
 
   Stage read_stage(WeightReader& w, const std::string& prefix, int64_t level, const at::Tensor& temb) const;
   at::Tensor run_stage(const Stage& stage, at::Tensor x) const;
+  template <class F> void for_each_conv(F&& f);
+  at::Tensor forward_inference(const at::Tensor& x) const;
+  at::Tensor run_stage_inference(const Stage& stage, at::Tensor x) const;
 
   UNetSize size_;
   int64_t in_, out_;
   Conv stem_;
   std::vector<Stage> encoder_, decoder_;  // decoder_[l] for levels 0…4
   std::vector<Conv> down_, fuse_, head_;
+  bool channels_last_ = false;
 };
 
 }  // namespace screener::torch_support

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <c10/core/GradMode.h>
 
 #include <fstream>
 
@@ -60,6 +62,65 @@ TEST(UNetFlops, MatchConvolutionsCountedInThePyTorchReference) {
     UNet net(size, 1, 32, weights);
     EXPECT_DOUBLE_EQ(net.flops({64, 64, 32}), counted) << size;
   }
+}
+
+namespace {
+
+UNet unet_from(const std::filesystem::path& checkpoint, const std::string& size) {
+  WeightReader weights(load_state_dict(checkpoint), checkpoint, is_discarded_attention_key);
+  UNet net(size, 1, 32, weights);
+  weights.finish("the UNet");
+  return net;
+}
+
+}  // namespace
+
+// The CPU inference path (oneDNN at every level, fused GroupNorm+SiLU,
+// 1×1×1 convolutions as in-place matrix products, no concatenation) against
+// the reference path and against PyTorch, on small patches of each official
+// size's widths, on 1 and 2 threads, with and without packed weights.
+TEST(UNetInference, MatchesTheReferencePathAndPyTorchWithin1e5) {
+  const int threads_before = at::get_num_threads();
+  for (const std::string size : {"tiny", "small", "base"}) {
+    const auto dir = model_testing::reference_case("descriptor", {"--size", size, "--batch", "2", "--shape", "32", "64", "32"});
+    const auto input = model_testing::load_tensor(dir / "input.npy");
+    const auto pytorch = model_testing::load_tensor(dir / "output.npy");
+    UNet net = unet_from(dir / "state_dict.pt", size);
+    c10::NoGradGuard no_grad;
+    ASSERT_TRUE(net.takes_inference_path(input));
+    for (const bool packed : {false, true}) {
+      if (packed) net.prepare_inference();
+      for (const int threads : {1, 2}) {
+        at::set_num_threads(threads);
+        const auto fast = net.forward(input);
+        const auto reference = net.forward_reference(input);
+        const std::string where = size + (packed ? ", packed" : "") + ", " + std::to_string(threads) + " threads";
+        EXPECT_LT(model_testing::relative_l2(fast, reference), 1e-5) << where;
+        EXPECT_LT(model_testing::relative_l2(fast, pytorch), 1e-5) << where;
+        EXPECT_LT(model_testing::relative_l2(reference, pytorch), 1e-5) << where;
+        EXPECT_TRUE(at::equal(fast, net.forward(input))) << where << ": not the same bits twice";
+        // Item by item as in a batch: the 'deterministic' parameter sends one item at a time.
+        EXPECT_LT(model_testing::relative_l2(net.forward(input.narrow(0, 1, 1)), fast.narrow(0, 1, 1)), 1e-5) << where;
+      }
+    }
+    EXPECT_GT(pytorch.std().item<double>(), 1e-3) << "a degenerate reference proves nothing";
+  }
+  at::set_num_threads(threads_before);
+}
+
+TEST(UNetInference, TrainingAndOtherPrecisionsTakeTheReferencePath) {
+  WeightReader weights({}, "none");
+  UNet net("micro", 1, 16, weights);
+  const auto x = at::rand({1, 1, 32, 32, 32});
+  EXPECT_FALSE(net.takes_inference_path(x)) << "autograd on";
+  c10::NoGradGuard no_grad;
+  EXPECT_TRUE(net.takes_inference_path(x));
+  EXPECT_FALSE(net.takes_inference_path(x.to(at::kDouble)));
+  net.use_channels_last(true);
+  EXPECT_FALSE(net.takes_inference_path(x));
+  net.use_channels_last(false);
+  net.to(c10::kCPU, at::kDouble);
+  EXPECT_FALSE(net.takes_inference_path(x.to(at::kDouble)));
 }
 
 TEST(StateDictReader, ReadsWhatTorchSaveWrites) {
