@@ -15,7 +15,10 @@ class NativeUNet final : public Network {
       : Network(o.out_channels, o.device), net_(std::move(net)), what_(std::move(what)), reference_(o.reference_path) {
     net_.use_channels_last(o.channels_last);
     net_.to(o.device.device, o.device.dtype);
-    if (!reference_) net_.prepare_inference();  // a Network only infers
+    if (!reference_) {  // a Network only infers
+      net_.use_inference_path(true);
+      net_.prepare_inference();
+    }
   }
   double flops(const std::array<int64_t, 3>& roi) const override { return net_.flops(roi); }
   std::string describe() const override { return what_; }

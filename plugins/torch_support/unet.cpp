@@ -167,7 +167,7 @@ void check_input(const at::Tensor& input, int64_t in) {
 }  // namespace
 
 bool UNet::takes_inference_path(const at::Tensor& x) const {
-  return !c10::GradMode::is_enabled() && !channels_last_ && x.is_cpu() && x.scalar_type() == at::kFloat &&
+  return inference_path_ && !c10::GradMode::is_enabled() && !channels_last_ && x.is_cpu() && x.scalar_type() == at::kFloat &&
          stem_.weight.is_cpu() && stem_.weight.scalar_type() == at::kFloat && at::hasMKLDNN() &&
          at::globalContext().userEnabledMkldnn();
 }

@@ -1,3 +1,4 @@
+#include <thread>
 #include <gtest/gtest.h>
 
 #include <ATen/Context.h>
@@ -81,11 +82,12 @@ UNet unet_from(const std::filesystem::path& checkpoint, const std::string& size)
 // size's widths, on 1 and 2 threads, with and without packed weights.
 TEST(UNetInference, MatchesTheReferencePathAndPyTorchWithin1e5) {
   const int threads_before = at::get_num_threads();
-  for (const std::string size : {"tiny", "small", "base"}) {
+  for (const std::string size : {"micro", "tiny", "small", "base"}) {
     const auto dir = model_testing::reference_case("descriptor", {"--size", size, "--batch", "2", "--shape", "32", "64", "32"});
     const auto input = model_testing::load_tensor(dir / "input.npy");
     const auto pytorch = model_testing::load_tensor(dir / "output.npy");
     UNet net = unet_from(dir / "state_dict.pt", size);
+    net.use_inference_path(true);
     c10::NoGradGuard no_grad;
     ASSERT_TRUE(net.takes_inference_path(input));
     for (const bool packed : {false, true}) {
@@ -108,10 +110,70 @@ TEST(UNetInference, MatchesTheReferencePathAndPyTorchWithin1e5) {
   at::set_num_threads(threads_before);
 }
 
+// Trained weights (the bundled micro descriptor, and the condition with its
+// second input channel) on the stage's 32×32×32 windows, a batch as the
+// stage sends it: random initialisations do not exercise every weight.
+TEST(UNetInference, TheBundledCheckpointsMatchTheReferencePath) {
+  const auto models = std::filesystem::path(SCREENER_REFERENCE_DIR) / ".." / ".." / "models";
+  for (const auto& [name, in_channels] : {std::pair<std::string, int64_t>{"descriptor", 1}, {"condition", 2}}) {
+    const auto checkpoint = models / (name + ".pt");
+    WeightReader weights(load_state_dict(checkpoint), checkpoint, is_discarded_attention_key);
+    UNet net("micro", in_channels, 32, weights);
+    weights.finish("the UNet");
+    net.use_inference_path(true);
+    at::manual_seed(7);
+    const auto input = at::rand({4, in_channels, 32, 32, 32});
+    c10::NoGradGuard no_grad;
+    ASSERT_TRUE(net.takes_inference_path(input));
+    const auto reference = net.forward_reference(input);
+    EXPECT_LT(model_testing::relative_l2(net.forward(input), reference), 1e-5) << name;
+    net.prepare_inference();
+    EXPECT_LT(model_testing::relative_l2(net.forward(input), reference), 1e-5) << name << ", packed";
+    EXPECT_GT(reference.std().item<double>(), 1e-3) << name;
+  }
+}
+
+// The descriptor and the condition stage run their networks at the same
+// time, each on LibTorch's threads: the path must not depend on that.
+TEST(UNetInference, TwoNetworksAtOnceGiveWhatEachGivesAlone) {
+  const auto models = std::filesystem::path(SCREENER_REFERENCE_DIR) / ".." / ".." / "models";
+  std::vector<UNet> nets;
+  std::vector<at::Tensor> inputs, alone;
+  for (const auto& [name, in_channels] : {std::pair<std::string, int64_t>{"descriptor", 1}, {"condition", 2}}) {
+    const auto checkpoint = models / (name + ".pt");
+    WeightReader weights(load_state_dict(checkpoint), checkpoint, is_discarded_attention_key);
+    nets.emplace_back("micro", in_channels, 32, weights);
+    weights.finish("the UNet");
+    nets.back().use_inference_path(true);
+    nets.back().prepare_inference();
+    at::manual_seed(11);
+    inputs.push_back(at::rand({4, in_channels, 32, 32, 32}));
+    c10::NoGradGuard no_grad;
+    alone.push_back(nets.back().forward_reference(inputs.back()));
+  }
+  const int threads_before = at::get_num_threads();
+  at::set_num_threads(2);
+  std::vector<at::Tensor> together(2);
+  std::vector<std::thread> runs;
+  for (std::size_t i = 0; i < 2; ++i)
+    runs.emplace_back([&, i] {
+      c10::NoGradGuard no_grad;
+      for (int repeat = 0; repeat < 3; ++repeat) together[i] = nets[i].forward(inputs[i]);
+    });
+  for (auto& t : runs) t.join();
+  at::set_num_threads(threads_before);
+  for (std::size_t i = 0; i < 2; ++i) EXPECT_LT(model_testing::relative_l2(together[i], alone[i]), 1e-5) << i;
+}
+
 TEST(UNetInference, TrainingAndOtherPrecisionsTakeTheReferencePath) {
   WeightReader weights({}, "none");
   UNet net("micro", 1, 16, weights);
   const auto x = at::rand({1, 1, 32, 32, 32});
+  {
+    c10::NoGradGuard no_grad;
+    EXPECT_FALSE(net.takes_inference_path(x)) << "off unless asked for";
+  }
+  net.use_inference_path(true);
   EXPECT_FALSE(net.takes_inference_path(x)) << "autograd on";
   c10::NoGradGuard no_grad;
   EXPECT_TRUE(net.takes_inference_path(x));
