@@ -12,10 +12,10 @@ namespace {
 class NativeUNet final : public Network {
  public:
   NativeUNet(const NetworkOptions& o, UNet net, std::string what)
-      : Network(o.out_channels, o.device), net_(std::move(net)), what_(std::move(what)), reference_(o.reference_path) {
+      : Network(o.out_channels, o.device), net_(std::move(net)), what_(std::move(what)) {
     net_.use_channels_last(o.channels_last);
     net_.to(o.device.device, o.device.dtype);
-    if (!reference_) {  // a Network only infers
+    if (!o.reference_path) {  // a Network only infers
       net_.use_inference_path(true);
       net_.prepare_inference();
     }
@@ -24,12 +24,9 @@ class NativeUNet final : public Network {
   std::string describe() const override { return what_; }
 
  private:
-  at::Tensor forward(const at::Tensor& x) const override {
-    return reference_ ? net_.forward_reference(x) : net_.forward(x);
-  }
+  at::Tensor forward(const at::Tensor& x) const override { return net_.forward(x); }
   UNet net_;
   std::string what_;
-  bool reference_;
 };
 
 class Scripted final : public Network {

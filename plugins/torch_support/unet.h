@@ -34,9 +34,9 @@ class UNet {
 
   // Also undoes prepare_inference().
   void to(const c10::Device& device, at::ScalarType dtype);
-  // (B, in, H, W, S) → (B, out, H, W, S); sides multiples of 32. Without
-  // autograd, on the CPU in fp32 (with oneDNN) it takes the inference path,
-  // else forward_reference(); the two agree to ~1e-6 relative.
+  // (B, in, H, W, S) → (B, out, H, W, S); sides multiples of 32. Where
+  // takes_inference_path() (asked for, no autograd, CPU, fp32, oneDNN) the
+  // inference path, else forward_reference(); the two agree to ~1e-6 relative.
   at::Tensor forward(const at::Tensor& x) const;
   // The operators of the PyTorch reference, one for one: training, other
   // devices and precisions, and the check of the inference path.
