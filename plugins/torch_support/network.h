@@ -28,9 +28,9 @@ struct NetworkOptions {
   // Native UNet only: NDHWC weights and inputs (for cuDNN; bench_models --channels-last).
   bool channels_last = false;
   // Native UNet only: UNet::forward_reference() always, with no packed
-  // weights. The stages keep it (UNet::use_inference_path says why);
-  // bench_models measures the inference path unless --reference.
-  bool reference_path = true;
+  // weights (bench_models --reference: the path of before issue 17). Off, a
+  // Network takes the inference path where UNet::takes_inference_path().
+  bool reference_path = false;
 };
 
 class Network {

@@ -278,7 +278,10 @@ void add_pointwise(const at::Tensor& y, const at::Tensor& x, const at::Tensor& w
 at::Tensor pointwise(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
   std::vector<int64_t> sizes(x.sizes().begin(), x.sizes().end());
   sizes[1] = w.size(0);
-  at::Tensor y = bias.view({1, -1, 1, 1, 1}).expand(sizes).contiguous();
+  // A fresh tensor: on a 1×1×1 grid of one item the expanded bias is already
+  // contiguous, and .contiguous() would hand back the bias itself to add into.
+  at::Tensor y = at::empty(sizes, x.options());
+  y.copy_(bias.view({1, -1, 1, 1, 1}).expand(sizes));
   add_pointwise(y, x, w);
   return y;
 }

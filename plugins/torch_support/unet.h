@@ -42,9 +42,8 @@ class UNet {
   // devices and precisions, and the check of the inference path.
   at::Tensor forward_reference(const at::Tensor& x) const;
   bool takes_inference_path(const at::Tensor& x) const;
-  // The CPU fp32 inference path is off unless asked for: in the pipeline
-  // (screen_model.json, --threads 2) it gave wrong maps on some batches,
-  // cause not found yet (docs/performance.md); bench_models asks for it.
+  // The CPU fp32 inference path is off unless asked for (a Network asks;
+  // training has autograd on and never takes it).
   void use_inference_path(bool on) { inference_path_ = on; }
   // For inference-only use, after to(): packs the 3×3×3 and 2×2×2
   // convolutions' weights into oneDNN's layout once (else each call reorders
