@@ -1,7 +1,10 @@
 #include "torch_bridge.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
+
+#include <dlfcn.h>
 
 #include <ATen/Parallel.h>
 #include <ATen/Context.h>
@@ -172,6 +175,7 @@ DeviceOptions read_device_params(const StageContext& ctx) {
     o.dtype = p.dtype;
     o.tf32 = p.tf32;
   }
+  if (o.device.is_cpu()) keep_blas_on_the_calling_thread();
   const auto threads = ctx.params.get<int64_t>("threads");
   o.deterministic = ctx.params.get<bool>("deterministic");
   if (o.deterministic) {
@@ -182,6 +186,20 @@ DeviceOptions read_device_params(const StageContext& ctx) {
     if (at::get_num_threads() < o.threads) at::set_num_threads(o.threads);
   }
   return o;
+}
+
+void keep_blas_on_the_calling_thread() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (std::getenv("OPENBLAS_NUM_THREADS")) return;
+    // Already loaded with LibTorch; the reference BLAS's libblas.so.3 has no such symbol.
+    for (const char* library : {"libopenblas.so.0", "libblas.so.3"}) {
+      void* handle = dlopen(library, RTLD_LAZY | RTLD_NOLOAD);
+      if (!handle) continue;
+      if (auto set = reinterpret_cast<void (*)(int)>(dlsym(handle, "openblas_set_num_threads"))) set(1);
+      dlclose(handle);
+    }
+  });
 }
 
 void use_intra_op_threads(int threads) {

@@ -64,8 +64,16 @@ struct DeviceOptions {
 // --threads; with `deterministic`, 0 means LibTorch's default
 // (OMP_NUM_THREADS, else the CPUs this process may use), never --threads,
 // because LibTorch's CPU kernels split their work, and so round, by their
-// thread count.
+// thread count. On the CPU, also keep_blas_on_the_calling_thread().
 DeviceOptions read_device_params(const StageContext& ctx);
+
+// OpenBLAS (the BLAS of Debian's LibTorch) runs a matrix product on a pool of
+// its own threads, which spin in sched_yield between calls: beside the
+// runtime's threads and LibTorch's OpenMP threads on the same cores they took
+// a fifth of a `--threads 2` run (docs/performance.md). The stages' products
+// already run side by side, so each runs on its caller's thread. An
+// OPENBLAS_NUM_THREADS in the environment wins; another BLAS is left alone.
+void keep_blas_on_the_calling_thread();
 
 // LibTorch's intra-op thread count on the calling thread (OpenMP keeps one
 // per thread, and the runtime's threads take turns running a stage, so each

@@ -1,4 +1,7 @@
+#include <cstdlib>
 #include <thread>
+
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <ATen/Context.h>
@@ -48,6 +51,20 @@ TEST(TorchBridge, DevicesAreParsedAndChecked) {
   EXPECT_EQ(resolve_precision("fp32", c10::kCPU).dtype, at::kFloat);
   EXPECT_FALSE(resolve_precision("fp32", c10::kCPU).tf32);
   EXPECT_THROW(resolve_precision("fp64", c10::kCPU), Error);
+}
+
+// The stages' matrix products run on their caller's thread (the pool of
+// OpenBLAS's own threads spun beside the runtime's: docs/performance.md).
+TEST(TorchBridge, OpenBlasRunsOnTheCallingThread) {
+  if (std::getenv("OPENBLAS_NUM_THREADS")) GTEST_SKIP() << "OPENBLAS_NUM_THREADS set: the user's count wins";
+  void* openblas = dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
+  auto get = openblas ? reinterpret_cast<int (*)()>(dlsym(openblas, "openblas_get_num_threads")) : nullptr;
+  if (!get) GTEST_SKIP() << "this LibTorch's BLAS is not OpenBLAS";
+  at::matmul(at::ones({64, 64}), at::ones({64, 64}));  // OpenBLAS's threads started
+  keep_blas_on_the_calling_thread();
+  EXPECT_EQ(get(), 1);
+  EXPECT_TRUE(at::allclose(at::matmul(at::ones({64, 64}), at::ones({64, 64})), at::full({64, 64}, 64.0)));
+  dlclose(openblas);
 }
 
 TEST(UNetFlops, MatchConvolutionsCountedInThePyTorchReference) {
