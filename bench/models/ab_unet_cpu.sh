@@ -5,9 +5,11 @@
 # (A B P, A B P, …) on one 96×96×64 patch batch, then the medians over the
 # rounds as a markdown table: patches/s (wall) and CPU seconds per patch, and
 # the ratios. On a shared machine wall times are noisy; CPU seconds less so.
+# SCREENER_BEFORE_BUILD=DIR takes the reference path from another build (the
+# code of before, with its process settings), else from BUILD_DIR.
 # Example: bench/models/ab_unet_cpu.sh build 3 "tiny small base" 1 2 2
 set -euo pipefail
-build=$1 rounds=${2:-3} sizes=${3:-tiny small base} batch=${4:-1} threads=${5:-$(nproc)} iterations=${6:-2}
+build=$1 before=${SCREENER_BEFORE_BUILD:-$1} rounds=${2:-3} sizes=${3:-tiny small base} batch=${4:-1} threads=${5:-$(nproc)} iterations=${6:-2}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 py=${SCREENER_PYTHON:-/usr/bin/python3}
 tmp=$(mktemp -d)
@@ -18,12 +20,12 @@ done
 for ((round = 1; round <= rounds; ++round)); do
   for size in $sizes; do
     ck=$tmp/$size/state_dict.pt
-    "$build/bin/bench_models" --threads "$threads" --reference descriptor "$ck" "$size" cpu fp32 "$batch" "$iterations" |
-      sed "s/^{/{\"path\": \"reference\", \"round\": $round, /" | tee -a "$tmp/runs.jsonl"
+    "$before/bin/bench_models" --threads "$threads" --reference descriptor "$ck" "$size" cpu fp32 "$batch" "$iterations" |
+      sed "s/^{/{\"variant\": \"reference\", \"round\": $round, /" | tee -a "$tmp/runs.jsonl"
     "$build/bin/bench_models" --threads "$threads" descriptor "$ck" "$size" cpu fp32 "$batch" "$iterations" |
-      sed "s/^{/{\"path\": \"inference\", \"round\": $round, /" | tee -a "$tmp/runs.jsonl"
+      sed "s/^{/{\"variant\": \"inference\", \"round\": $round, /" | tee -a "$tmp/runs.jsonl"
     "$py" "$here/bench_pytorch.py" "$ck" "$size" "$batch" "$iterations" "$threads" |
-      sed "s/^{/{\"path\": \"pytorch\", \"round\": $round, /" | tee -a "$tmp/runs.jsonl"
+      sed "s/^{/{\"variant\": \"pytorch\", \"round\": $round, /" | tee -a "$tmp/runs.jsonl"
   done
 done
 "$py" - "$tmp/runs.jsonl" <<'PY'
@@ -35,7 +37,7 @@ print("|---|---|---|---|---|---|---|---|")
 for size in dict.fromkeys(r["size"] for r in runs):
     m = {}
     for path in ("reference", "inference", "pytorch"):
-        rs = [r for r in runs if r["size"] == size and r["path"] == path]
+        rs = [r for r in runs if r["size"] == size and r["variant"] == path]
         m[path] = (statistics.median(r["patches_per_second"] for r in rs),
                    statistics.median(r["cpu_seconds_per_batch"] / r["batch"] for r in rs))
     cell = lambda p: f"{m[p][0]:.3g}, {m[p][1]:.3g}"

@@ -22,6 +22,7 @@
 #include <c10/core/InferenceMode.h>
 #include <thread>
 
+#include "process_memory.h"
 #include "density_models.h"
 #include "network.h"
 
@@ -53,6 +54,7 @@ template <class Step> Timing time_iterations(const c10::Device& device, int iter
 }  // namespace
 
 int main(int argc_all, char** argv_all) {
+  screener::runtime::keep_freed_blocks_for_reuse();  // as `screener` does
   const char* threads_env = std::getenv("SCREENER_BENCH_THREADS");
   int threads = threads_env ? std::max(1, std::atoi(threads_env)) : int(std::max<unsigned>(1, std::thread::hardware_concurrency()));
   bool channels_last = false, cudnn_benchmark = false, reference = false;
@@ -86,6 +88,7 @@ int main(int argc_all, char** argv_all) {
   const int64_t batch = std::stoll(argv[6]);
   const int iterations = argc > 7 ? std::stoi(argv[7]) : 3;
   at::set_num_threads(threads);
+  if (device.is_cpu()) keep_blas_on_the_calling_thread();  // as the stages do (read_device_params)
   at::globalContext().setBenchmarkCuDNN(cudnn_benchmark);
   c10::InferenceMode inference;
   const std::array<int64_t, 3> roi{96, 96, 64};

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "pipeline.h"
+#include "process_memory.h"
 #include "plugin_registry.h"
 #include "progress.h"
 #include "screener/files.h"
@@ -198,6 +199,7 @@ void add_run_options(CLI::App* cmd, RunOptions& opt) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_freed_blocks_for_reuse();
   CLI::App app{"Screener: label-free pathology screening of 3D CT, as a pipeline of plugin stages", "screener"};
   app.set_version_flag("--version", std::string("screener ") + SCREENER_VERSION + " (plugin ABI " +
                                         std::to_string(SCREENER_ABI_MAJOR) + "." + std::to_string(SCREENER_ABI_MINOR) +
