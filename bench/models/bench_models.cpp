@@ -22,9 +22,9 @@
 #include <c10/core/InferenceMode.h>
 #include <thread>
 
-#include "process_memory.h"
 #include "density_models.h"
 #include "network.h"
+#include "process_memory.h"
 
 using namespace screener;
 using namespace screener::torch_support;

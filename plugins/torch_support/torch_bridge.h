@@ -71,8 +71,10 @@ DeviceOptions read_device_params(const StageContext& ctx);
 // its own threads, which spin in sched_yield between calls: beside the
 // runtime's threads and LibTorch's OpenMP threads on the same cores they took
 // a fifth of a `--threads 2` run (docs/performance.md). The stages' products
-// already run side by side, so each runs on its caller's thread. An
-// OPENBLAS_NUM_THREADS in the environment wins; another BLAS is left alone.
+// already run side by side, so each runs on its caller's thread; the setting
+// is process-wide, so the trainers get it too (their speed was not measured
+// with and without it). An OPENBLAS_NUM_THREADS in the environment wins;
+// another BLAS is left alone.
 void keep_blas_on_the_calling_thread();
 
 // LibTorch's intra-op thread count on the calling thread (OpenMP keeps one

@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "pipeline.h"
-#include "process_memory.h"
 #include "plugin_registry.h"
+#include "process_memory.h"
 #include "progress.h"
 #include "screener/files.h"
 #include "runner.h"

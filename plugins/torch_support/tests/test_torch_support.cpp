@@ -84,12 +84,16 @@ TEST(UNetFlops, MatchConvolutionsCountedInThePyTorchReference) {
 
 namespace {
 
-UNet unet_from(const std::filesystem::path& checkpoint, const std::string& size) {
+UNet unet_from(const std::filesystem::path& checkpoint, const std::string& size, int64_t in_channels = 1) {
   WeightReader weights(load_state_dict(checkpoint), checkpoint, is_discarded_attention_key);
-  UNet net(size, 1, 32, weights);
+  UNet net(size, in_channels, 32, weights);
   weights.finish("the UNet");
   return net;
 }
+
+// The bundled micro descriptor (1 input channel) and condition (2).
+const std::filesystem::path kBundledModels = std::filesystem::path(SCREENER_REFERENCE_DIR) / ".." / ".." / "models";
+const std::pair<std::string, int64_t> kBundledUNets[] = {{"descriptor", 1}, {"condition", 2}};
 
 }  // namespace
 
@@ -131,12 +135,8 @@ TEST(UNetInference, MatchesTheReferencePathAndPyTorchWithin1e5) {
 // second input channel) on the stage's 32×32×32 windows, a batch as the
 // stage sends it: random initialisations do not exercise every weight.
 TEST(UNetInference, TheBundledCheckpointsMatchTheReferencePath) {
-  const auto models = std::filesystem::path(SCREENER_REFERENCE_DIR) / ".." / ".." / "models";
-  for (const auto& [name, in_channels] : {std::pair<std::string, int64_t>{"descriptor", 1}, {"condition", 2}}) {
-    const auto checkpoint = models / (name + ".pt");
-    WeightReader weights(load_state_dict(checkpoint), checkpoint, is_discarded_attention_key);
-    UNet net("micro", in_channels, 32, weights);
-    weights.finish("the UNet");
+  for (const auto& [name, in_channels] : kBundledUNets) {
+    UNet net = unet_from(kBundledModels / (name + ".pt"), "micro", in_channels);
     net.use_inference_path(true);
     at::manual_seed(7);
     const auto input = at::rand({4, in_channels, 32, 32, 32});
@@ -159,14 +159,10 @@ TEST(UNetInference, TheBundledCheckpointsMatchTheReferencePath) {
 // The descriptor and the condition stage run their networks at the same
 // time, each on LibTorch's threads: the path must not depend on that.
 TEST(UNetInference, TwoNetworksAtOnceGiveWhatEachGivesAlone) {
-  const auto models = std::filesystem::path(SCREENER_REFERENCE_DIR) / ".." / ".." / "models";
   std::vector<UNet> nets;
   std::vector<at::Tensor> inputs, alone;
-  for (const auto& [name, in_channels] : {std::pair<std::string, int64_t>{"descriptor", 1}, {"condition", 2}}) {
-    const auto checkpoint = models / (name + ".pt");
-    WeightReader weights(load_state_dict(checkpoint), checkpoint, is_discarded_attention_key);
-    nets.emplace_back("micro", in_channels, 32, weights);
-    weights.finish("the UNet");
+  for (const auto& [name, in_channels] : kBundledUNets) {
+    nets.push_back(unet_from(kBundledModels / (name + ".pt"), "micro", in_channels));
     nets.back().use_inference_path(true);
     nets.back().prepare_inference();
     at::manual_seed(11);
